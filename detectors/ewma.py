@@ -1,0 +1,106 @@
+"""A robust online baseline: exponentially weighted mean and spread, scored as a z tail.
+
+River's ``GaussianScorer`` flags every point of a flat stretch (zero spread);
+here the spread has a floor, absolute and relative to the level, so a
+flat-lined series never alarms on noise-free data.
+
+>>> d = EwmaZScore(warmup=5, min_spread=0.1)
+>>> for v in [1.0, 1.1, 0.9, 1.0, 1.05, 0.95]:
+...     d.learn_one(v)
+>>> d.score_one(1.0).p_value > 0.3
+True
+>>> d.score_one(3.0).surprise > 6
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from river import stats
+
+from detectors.base import Direction, Score
+
+
+class EwmaZScore:
+    """EWMA level and variance (River ``stats.EWMean``/``EWVar``) with a floored spread.
+
+    Parameters
+    ----------
+    alpha
+        Fading factor of the mean and variance: larger adapts faster.
+    warmup
+        Values to learn before any score leaves ``warming_up``.
+    min_spread
+        Absolute floor on the standard deviation, in the series' unit.
+    relative_spread
+        Floor on the standard deviation as a fraction of ``|mean|``.
+    direction
+        Which deviations count as anomalous.
+    protect_p
+        Values scoring a p-value below this are not learned (so a fault does
+        not become the new normal) ...
+    max_protected
+        ... unless that many in a row were refused: then the level has really
+        shifted and the model follows it.
+    """
+
+    kind: ClassVar[str] = "ewma_z"
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.02,
+        warmup: int = 30,
+        min_spread: float = 1e-3,
+        relative_spread: float = 0.01,
+        direction: Direction = Direction.BOTH,
+        protect_p: float = 1e-4,
+        max_protected: int = 60,
+    ) -> None:
+        self.alpha = alpha
+        self.warmup = warmup
+        self.min_spread = min_spread
+        self.relative_spread = relative_spread
+        self.direction = direction
+        self.protect_p = protect_p
+        self.max_protected = max_protected
+        self._mean = stats.EWMean(fading_factor=alpha)
+        self._var = stats.EWVar(fading_factor=alpha)
+        self._seen = 0
+        self._protected_in_row = 0
+
+    @property
+    def warming_up(self) -> bool:
+        """True until ``warmup`` values have been learned."""
+        return self._seen < self.warmup
+
+    def _spread(self, mean: float) -> float:
+        sd = math.sqrt(max(self._var.get(), 0.0))
+        return max(sd, self.min_spread, self.relative_spread * abs(mean))
+
+    def score_one(self, value: float) -> Score:
+        """Tail probability of ``value`` under N(mean, spread²) in the configured direction."""
+        if self._seen == 0:
+            return Score(p_value=1.0, expected=None, warming_up=True)
+        mean = self._mean.get()
+        z = (value - mean) / self._spread(mean)
+        if self.direction is Direction.UP:
+            p = 0.5 * math.erfc(z / math.sqrt(2))
+        elif self.direction is Direction.DOWN:
+            p = 0.5 * math.erfc(-z / math.sqrt(2))
+        else:
+            p = math.erfc(abs(z) / math.sqrt(2))
+        return Score(p_value=min(1.0, p), expected=mean, warming_up=self.warming_up)
+
+    def learn_one(self, value: float) -> None:
+        """Learn ``value`` unless it is a protected anomaly (see class docstring)."""
+        if not self.warming_up and self.score_one(value).p_value < self.protect_p:
+            self._protected_in_row += 1
+            if self._protected_in_row <= self.max_protected:
+                return
+        self._protected_in_row = 0
+        self._mean.update(value)
+        self._var.update(value)
+        self._seen += 1

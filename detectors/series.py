@@ -1,0 +1,48 @@
+"""Per-series detector bookkeeping: one model per series, created on first sight.
+
+>>> from detectors.ewma import EwmaZScore
+>>> bank = SeriesDetectors(lambda series_kind: EwmaZScore(warmup=2))
+>>> bank.observe("c1/d1/water_level", "water_level", 1.0).warming_up
+True
+>>> len(bank)
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from detectors.base import Detector, Score
+
+
+class SeriesDetectors:
+    """Scores then learns each value with the detector of its series.
+
+    ``factory(series_kind)`` builds a new detector for a series the first time
+    it is seen; ``series_kind`` (e.g. a sensor type) selects the defaults.
+    """
+
+    def __init__(self, factory: Callable[[str], Detector]) -> None:
+        self._factory = factory
+        self._detectors: dict[str, Detector] = {}
+
+    def __len__(self) -> int:
+        return len(self._detectors)
+
+    def detector(self, series_key: str, series_kind: str) -> Detector:
+        """The detector of ``series_key``, created when new."""
+        found = self._detectors.get(series_key)
+        if found is None:
+            found = self._detectors[series_key] = self._factory(series_kind)
+        return found
+
+    def observe(self, series_key: str, series_kind: str, value: float) -> Score:
+        """Score ``value`` against its series, then learn it; return the score."""
+        detector = self.detector(series_key, series_kind)
+        score = detector.score_one(value)
+        detector.learn_one(value)
+        return score
+
+    def warming_up_count(self) -> int:
+        """How many series are still warming up (a metric for operators)."""
+        return sum(1 for d in self._detectors.values() if getattr(d, "warming_up", False))
