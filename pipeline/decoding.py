@@ -1,0 +1,225 @@
+"""Turn the bytes of one Kafka message into validated events, or say exactly why not.
+
+A message value is one JSON event object or a JSON array of events of one
+kind from one community (gateways batch readings; batching is how the
+pipeline keeps up, since Faust costs ~80 µs per message). Every problem
+becomes a :class:`Rejection` with a bounded reason class and a sentence a
+producer's developer can act on; valid items of a batch still go through.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> decoder = MessageDecoder("sensor_reading", DecodeLimits())
+>>> result = decoder.decode(b'[{"kind": "sensor_reading"}, 7]', key=b"c1",
+...                         now=datetime(2026, 1, 1, tzinfo=UTC))
+>>> [(r.item_index, r.reason_class.value) for r in result.rejections]
+[(0, 'missing_field'), (1, 'wrong_shape')]
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from schemas.deadletter import DeadLetter, RejectReason
+from schemas.envelope import ValidationClock
+from schemas.events import DeviceTelemetry, EventKind, ResidentReport, SensorReading
+
+EVENT_MODELS: dict[str, type[SensorReading | DeviceTelemetry | ResidentReport]] = {
+    "sensor_reading": SensorReading,
+    "device_telemetry": DeviceTelemetry,
+    "resident_report": ResidentReport,
+}
+assert set(EVENT_MODELS) == set(get_args(EventKind))
+
+_ERROR_CLASSES: dict[str, RejectReason] = {
+    "missing": RejectReason.MISSING_FIELD,
+    "extra_forbidden": RejectReason.UNKNOWN_FIELD,
+    "finite_number": RejectReason.NON_FINITE,
+    "clock_skew": RejectReason.CLOCK_SKEW,
+}
+_MAX_ERRORS_IN_REASON = 5
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Bounds on what one message may hold."""
+
+    max_message_bytes: int = 1024 * 1024
+    max_batch_events: int = 1000
+    max_event_age: timedelta = timedelta(days=7)
+    max_event_ahead: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a message, or one item of a batch (``item_index``), was refused."""
+
+    reason_class: RejectReason
+    reason: str
+    item_index: int | None = None
+
+
+@dataclass
+class Decoded:
+    """What one message yielded: the valid events and the rejections."""
+
+    events: list[BaseModel] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def describe_validation_error(error: ValidationError) -> tuple[RejectReason, str]:
+    """Classify a pydantic error and say what was wrong, field by field."""
+    details = error.errors(include_url=False)
+    reason_class = _ERROR_CLASSES.get(details[0]["type"], RejectReason.INVALID_FIELD)
+    parts = []
+    for detail in details[:_MAX_ERRORS_IN_REASON]:
+        where = ".".join(str(p) for p in detail["loc"]) or "event"
+        got = detail.get("input")
+        shown = "" if isinstance(got, dict | list) or detail["type"] == "missing" else f" (got {got!r:.60})"
+        parts.append(f"field '{where}': {detail['msg']}{shown}")
+    if len(details) > _MAX_ERRORS_IN_REASON:
+        parts.append(f"and {len(details) - _MAX_ERRORS_IN_REASON} more problems")
+    return reason_class, "; ".join(parts)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class MessageDecoder:
+    """Decodes messages from the topic that carries ``expected_kind`` events."""
+
+    def __init__(self, expected_kind: EventKind, limits: DecodeLimits) -> None:
+        self.expected_kind = expected_kind
+        self.limits = limits
+        self._model = EVENT_MODELS[expected_kind]
+
+    def decode(self, raw: bytes | None, key: bytes | None, now: datetime) -> Decoded:
+        """Validate every event in ``raw``; ``key`` (the community id) must match each event."""
+        result = Decoded()
+        payload = self._parse(raw or b"", result)
+        if payload is None:
+            return result
+        items: Sequence[Any] = payload if isinstance(payload, list) else [payload]
+        if len(items) > self.limits.max_batch_events:
+            result.rejections.append(
+                Rejection(
+                    RejectReason.BATCH_TOO_LARGE,
+                    f"batch holds {len(items)} events; at most {self.limits.max_batch_events} are allowed",
+                )
+            )
+            return result
+        if not items:
+            result.rejections.append(Rejection(RejectReason.WRONG_SHAPE, "the batch is an empty array"))
+            return result
+        context = {"clock": ValidationClock(now, self.limits.max_event_age, self.limits.max_event_ahead)}
+        community = key.decode("utf-8", "replace") if key else None
+        batch_index = (lambda i: i) if isinstance(payload, list) else (lambda i: None)
+        for index, item in enumerate(items):
+            rejection = self._kind_problem(item)
+            if rejection is None:
+                item["received_time"] = now
+                try:
+                    event = self._model.model_validate(item, context=context)
+                except ValidationError as error:
+                    rejection = Rejection(*describe_validation_error(error))
+                else:
+                    community = community or event.community_id
+                    if event.community_id != community:
+                        rejection = Rejection(
+                            RejectReason.COMMUNITY_MISMATCH,
+                            f"community_id {event.community_id!r} differs from the message key "
+                            f"{community!r}; one message carries events of one community",
+                        )
+                    else:
+                        result.events.append(event)
+                        continue
+            result.rejections.append(Rejection(rejection.reason_class, rejection.reason, batch_index(index)))
+        return result
+
+    def _parse(self, raw: bytes, result: Decoded) -> Any:
+        if len(raw) > self.limits.max_message_bytes:
+            result.rejections.append(
+                Rejection(
+                    RejectReason.TOO_LARGE,
+                    f"message is {len(raw)} bytes; at most {self.limits.max_message_bytes} are allowed",
+                )
+            )
+            return None
+        try:
+            payload = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as error:
+            result.rejections.append(Rejection(RejectReason.NOT_JSON, f"not valid UTF-8 JSON: {error}"))
+            return None
+        if not isinstance(payload, dict | list):
+            result.rejections.append(
+                Rejection(
+                    RejectReason.WRONG_SHAPE,
+                    f"expected a JSON object (one event) or array (a batch), got {type(payload).__name__}",
+                )
+            )
+            return None
+        return payload
+
+    def _kind_problem(self, item: Any) -> Rejection | None:
+        if not isinstance(item, dict):
+            return Rejection(
+                RejectReason.WRONG_SHAPE, f"a batch item must be a JSON object, got {type(item).__name__}"
+            )
+        kind = item.get("kind")
+        if kind is None:
+            return Rejection(
+                RejectReason.MISSING_FIELD, f"field 'kind' is required; expected {self.expected_kind!r}"
+            )
+        if kind not in EVENT_MODELS:
+            return Rejection(
+                RejectReason.UNKNOWN_KIND,
+                f"unknown event kind {kind!r:.60}; known kinds: {', '.join(EVENT_MODELS)}",
+            )
+        if kind != self.expected_kind:
+            return Rejection(
+                RejectReason.WRONG_TOPIC,
+                f"a {kind} event does not belong on this topic, which carries {self.expected_kind} events",
+            )
+        return None
+
+
+def dead_letters(
+    raw: bytes | None,
+    key: bytes | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    rejections: Sequence[Rejection],
+    now: datetime,
+    max_raw_bytes: int,
+) -> list[DeadLetter]:
+    """One dead letter per rejection, each carrying the raw message (its first ``max_raw_bytes``)."""
+    whole = raw or b""
+    encoded = base64.b64encode(whole[:max_raw_bytes]).decode("ascii")
+    digest = hashlib.sha256(whole).hexdigest()
+    key_text = key.decode("utf-8", "replace") if key is not None else None
+    return [
+        DeadLetter(
+            raw_base64=encoded,
+            raw_size=len(whole),
+            raw_sha256=digest,
+            raw_truncated=len(whole) > max_raw_bytes,
+            key=key_text,
+            source_topic=topic,
+            partition=partition,
+            offset=offset,
+            item_index=r.item_index,
+            reason_class=r.reason_class,
+            reason=r.reason,
+            rejected_at=now,
+        )
+        for r in rejections
+    ]

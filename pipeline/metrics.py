@@ -1,0 +1,75 @@
+"""Prometheus metrics of one worker, in their own registry.
+
+Names follow Prometheus conventions: ``riskwatch_`` prefix, ``_total`` on
+counters, units in names. Labels stay bounded: event kind, reject reason
+class, tier, change — never a device id or warning id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+#: Prometheus text exposition format; set as the Content-Type header directly
+#: (Faust's ``content_type=`` argument rejects the ``; charset=`` part).
+EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class PipelineMetrics:
+    """Every metric a worker exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages_received = Counter(
+            "riskwatch_messages_received_total",
+            "Kafka messages consumed, by the event kind of their topic.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.events_received = Counter(
+            "riskwatch_events_received_total",
+            "Valid events accepted (a batch message counts each event), by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "riskwatch_dead_letters_total",
+            "Messages or batch items sent to the dead-letter topic, by reason class.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.warning_changes = Counter(
+            "riskwatch_warning_changes_total",
+            "Warning revisions emitted, by tier and change (opened, escalated, resolved, ...).",
+            ["tier", "change"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "riskwatch_processing_latency_seconds",
+            "From the producer's message timestamp until the worker finished with it.",
+            ["kind"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.series_monitored = Gauge(
+            "riskwatch_series_monitored",
+            "Series (community x device x sensor type) with a detector on this worker.",
+            registry=self.registry,
+        )
+        self.series_warming_up = Gauge(
+            "riskwatch_series_warming_up",
+            "Series whose detector has not yet seen enough data to warn.",
+            registry=self.registry,
+        )
+
+    def track_series(self, monitored: Callable[[], int], warming_up: Callable[[], int]) -> None:
+        """Compute the series gauges at scrape time from the live detector bank."""
+        self.series_monitored.set_function(monitored)
+        self.series_warming_up.set_function(warming_up)
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,53 @@
+"""Topic names from configuration, and creating them on the broker.
+
+Every topic is keyed by ``community_id``: one community's models and fusion
+state live on one worker, with no repartition hop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.config import Settings
+from schemas.events import EventKind
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """The names of riskwatch's topics, with the configured prefix.
+
+    >>> TopicNames.from_settings(Settings(topic_prefix="x.")).warnings
+    'x.warnings'
+    """
+
+    readings: str
+    telemetry: str
+    reports: str
+    warnings: str
+    deadletter: str
+    feedback: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TopicNames:
+        """Apply the configured prefix to the default names."""
+        p = settings.topic_prefix
+        return cls(
+            readings=f"{p}sensor.readings",
+            telemetry=f"{p}iot.telemetry",
+            reports=f"{p}reports",
+            warnings=f"{p}warnings",
+            deadletter=f"{p}deadletter",
+            feedback=f"{p}feedback",
+        )
+
+    def input_kinds(self) -> dict[str, EventKind]:
+        """Input topics and the event kind each carries."""
+        return {
+            self.readings: "sensor_reading",
+            self.telemetry: "device_telemetry",
+            self.reports: "resident_report",
+        }
+
+    def all(self) -> list[str]:
+        """Every topic the pipeline uses."""
+        return [self.readings, self.telemetry, self.reports, self.warnings, self.deadletter, self.feedback]

@@ -1,0 +1,114 @@
+"""Run a riskwatch worker as a child process and wait until it is ready.
+
+Used by ``riskwatch demo`` and by the integration tests, so both exercise the
+real ``riskwatch worker`` command with its real configuration path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from pipeline.config import Settings
+
+
+class WorkerStartError(RuntimeError):
+    """The worker exited or did not become ready; the message quotes its log."""
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The ``RISKWATCH_*`` variables that reproduce ``settings`` in another process."""
+    return {
+        f"RISKWATCH_{name.upper()}": str(value)
+        for name, value in settings.model_dump(mode="json").items()
+        if value is not None
+    }
+
+
+class WorkerProcess:
+    """``python -m pipeline worker`` with the given settings, its output in ``log_file``."""
+
+    def __init__(self, settings: Settings, log_file: Path) -> None:
+        self.settings = settings
+        self.log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The worker's web server, e.g. ``http://127.0.0.1:6066``."""
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The running child process."""
+        if self._process is None:
+            raise WorkerStartError("the worker is not running")
+        return self._process
+
+    def start(self) -> None:
+        """Start the worker process."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RISKWATCH_")}
+        env.update(settings_environment(self.settings))
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker"], stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+
+    def is_ready(self) -> bool:
+        """True once the worker has joined its group and has its partitions."""
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/ready", timeout=1) as response:
+                return bool(json.load(response).get("ready"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def wait_ready(self, timeout_s: float = 60.0) -> float:
+        """Wait until ready; return the seconds it took. Raise with the log's tail if it fails."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            if self.process.poll() is not None:
+                raise WorkerStartError(
+                    f"the worker exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
+            if self.is_ready():
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise WorkerStartError(f"the worker was not ready after {timeout_s} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the worker's log."""
+        try:
+            return self.log_file.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Ask the worker to shut down (SIGTERM); kill it if it does not."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> WorkerProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
