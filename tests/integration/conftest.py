@@ -1,0 +1,117 @@
+"""Integration fixtures: one real Tansu broker per session, real worker processes, kafka-python clients."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
+
+from pipeline.broker import EmbeddedBroker, free_port
+from pipeline.config import Settings
+from pipeline.kafka_admin import ensure_topics
+from pipeline.topics import TopicNames
+from pipeline.worker_process import WorkerProcess
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration is marked ``integration``."""
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    """A real Tansu broker on a free loopback port, for the whole session."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with EmbeddedBroker(log_file=ARTIFACTS / "tansu.log") as running:
+        yield running
+
+
+def isolated_settings(broker: EmbeddedBroker, tmp_path: Path, **overrides: object) -> Settings:
+    """Settings with topics and a consumer group of their own, so tests never share state."""
+    unique = uuid.uuid4().hex[:8]
+    values: dict[str, object] = {
+        "bootstrap_servers": broker.bootstrap_servers,
+        "app_id": f"rw-test-{unique}",
+        "topic_prefix": f"t{unique}.",
+        "partitions": 2,
+        "web_port": free_port(),
+        "data_dir": tmp_path / "data",
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def worker_settings(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The settings of this module's worker; its topics exist before the worker starts."""
+    settings = isolated_settings(broker, tmp_path_factory.mktemp("worker"))
+    ensure_topics(settings, broker.bootstrap_servers)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def worker(worker_settings: Settings) -> Iterator[WorkerProcess]:
+    """A real ``riskwatch worker`` process, ready (group joined, partitions assigned)."""
+    log = ARTIFACTS / f"worker-{worker_settings.app_id}.log"
+    with WorkerProcess(worker_settings, log) as running:
+        running.wait_ready(60)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def topics(worker_settings: Settings) -> TopicNames:
+    """This module's topic names."""
+    return TopicNames.from_settings(worker_settings)
+
+
+@pytest.fixture(scope="module")
+def producer(broker: EmbeddedBroker) -> Iterator[KafkaProducer]:
+    """A kafka-python producer, as devices and gateways use."""
+    client = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, linger_ms=2)
+    yield client
+    client.close()
+
+
+def publish(producer: KafkaProducer, topic: str, key: str, value: object) -> None:
+    """Send one message (JSON-encoded unless already bytes) and wait for the broker's ack."""
+    payload = value if isinstance(value, bytes) else json.dumps(value).encode()
+    producer.send(topic, key=key.encode(), value=payload).get(timeout=10)
+
+
+def read_until(
+    broker: EmbeddedBroker,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    timeout_s: float = 30.0,
+) -> list[ConsumerRecord]:
+    """Read ``topic`` from the start until ``done(records)`` holds; fail with what was seen."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            if done(records):
+                return records
+    finally:
+        consumer.close()
+    raise AssertionError(
+        f"condition not met on {topic} within {timeout_s} s; saw {len(records)} records: "
+        f"{[r.value[:200] for r in records[:10]]}"
+    )
