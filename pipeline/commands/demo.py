@@ -1,0 +1,32 @@
+"""``riskwatch demo``: broker, worker, simulated communities and live warnings on one terminal."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.config import Settings
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the demo until Ctrl-C (or ``--seconds``)."""
+    from pipeline.demo import run_demo
+
+    try:
+        run_demo(
+            settings, communities=args.communities, tick_s=args.tick, seed=args.seed, run_for_s=args.seconds
+        )
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo``."""
+    parser = subparsers.add_parser(
+        "demo", help="local demo: broker, worker, simulated communities, live warnings"
+    )
+    parser.add_argument("--communities", type=int, default=3)
+    parser.add_argument("--tick", type=float, default=0.25, help="seconds between readings of a sensor")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)")
+    parser.set_defaults(run=run)
