@@ -49,16 +49,35 @@ def warning_id(community_id: str, hazard: Hazard, opened_at: datetime) -> str:
     return str(uuid.uuid5(_WARNING_NAMESPACE, name))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RiskSignal:
-    """One scored observation about one hazard in one community."""
+    """One scored observation about one hazard in one community.
+
+    Cheap to make for every reading; the pydantic :class:`Evidence` record is
+    built by :meth:`evidence` only when a warning keeps it.
+    """
 
     community_id: str
     hazard: Hazard
     observed_at: datetime
     surprise: float
     risk: float
-    evidence: Evidence
+    series: str
+    value: float | None
+    expected: float | None
+    model: str
+
+    def evidence(self) -> Evidence:
+        """This signal as warning evidence."""
+        return Evidence(
+            source="sensor",
+            series=self.series,
+            observed_at=self.observed_at,
+            value=self.value,
+            expected=self.expected,
+            score=self.risk,
+            model=self.model,
+        )
 
 
 @dataclass
@@ -90,7 +109,7 @@ class EpisodeAssessment:
             return self._open(key, signal, tier)
         if tier is not None:
             episode.last_hot_at = max(episode.last_hot_at, signal.observed_at)
-            episode.evidence = [*episode.evidence, signal.evidence][-_MAX_EVIDENCE:]
+            episode.evidence = [*episode.evidence, signal.evidence()][-_MAX_EVIDENCE:]
             if tier.severity > episode.latest.tier.severity:
                 return self._revise(episode, WarningChange.ESCALATED, tier, signal)
             return None
@@ -112,9 +131,9 @@ class EpisodeAssessment:
             updated_at=signal.observed_at,
             risk=signal.risk,
             caused_by=ASSESSMENT_ACTOR,
-            evidence=[signal.evidence],
+            evidence=[evidence := signal.evidence()],
         )
-        self._episodes[key] = _Episode(warning, signal.observed_at, [signal.evidence])
+        self._episodes[key] = _Episode(warning, signal.observed_at, [evidence])
         return warning
 
     def _revise(

@@ -23,7 +23,7 @@ from pipeline.sensor_profiles import SENSOR_PROFILES
 from pipeline.topics import TopicNames
 from schemas.deadletter import DeadLetter
 from schemas.events import SensorReading, SensorType
-from schemas.warning import Evidence, RiskWarning
+from schemas.warning import RiskWarning
 
 
 @dataclass(frozen=True)
@@ -114,22 +114,17 @@ class EventProcessor:
         return outcome
 
     def _assess_reading(self, reading: SensorReading) -> RiskWarning | None:
-        score = self.detectors.observe(reading.series_key, reading.sensor_type.value, reading.value)
-        evidence = Evidence(
-            source="sensor",
-            series=reading.series_key,
-            observed_at=reading.event_time,
-            value=reading.value,
-            expected=score.expected,
-            score=score.score,
-            model=self.model_version,
-        )
+        series = reading.series_key
+        score = self.detectors.observe(series, reading.sensor_type.value, reading.value)
         signal = RiskSignal(
             community_id=reading.community_id,
             hazard=SENSOR_PROFILES[reading.sensor_type].hazard,
             observed_at=reading.event_time,
             surprise=score.surprise,
             risk=score.score,
-            evidence=evidence,
+            series=series,
+            value=reading.value,
+            expected=score.expected,
+            model=self.model_version,
         )
         return self.assessment.observe(signal)

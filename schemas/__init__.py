@@ -8,6 +8,7 @@ from schemas.deadletter import DeadLetter, RejectReason
 from schemas.envelope import SCHEMA_VERSION, Envelope, ValidationClock
 from schemas.events import (
     CANONICAL_UNITS,
+    AnyEvent,
     DeviceStatus,
     DeviceTelemetry,
     Event,
@@ -25,6 +26,7 @@ from schemas.warning import Evidence, RiskWarning, WarningChange, WarningStatus
 __all__ = [
     "CANONICAL_UNITS",
     "SCHEMA_VERSION",
+    "AnyEvent",
     "DeadLetter",
     "DeviceStatus",
     "DeviceTelemetry",

@@ -68,7 +68,8 @@ class Envelope(StrictModel):
     community_id: Identifier = Field(description="The community the event belongs to; the Kafka key.")
     event_time: Timestamp = Field(description="When the event happened, with UTC offset.")
     received_time: Timestamp | None = Field(
-        default=None, description="When the pipeline received it; set by ingest."
+        default=None,
+        description="When riskwatch's ingress (HTTP, MQTT bridge) received it from the device, if it did.",
     )
 
     @field_validator("event_time")

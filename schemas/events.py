@@ -52,7 +52,7 @@ CANONICAL_UNITS: dict[SensorType, str] = {
 class SensorReading(Envelope):
     """One measurement of one sensor; a series is (community, device, sensor type)."""
 
-    kind: Literal["sensor_reading"] = "sensor_reading"
+    kind: Literal["sensor_reading"]
     device_id: Identifier
     sensor_type: SensorType
     value: FiniteFloat
@@ -87,7 +87,7 @@ class DeviceStatus(StrEnum):
 class DeviceTelemetry(Envelope):
     """A device's heartbeat: its status, battery and radio signal."""
 
-    kind: Literal["device_telemetry"] = "device_telemetry"
+    kind: Literal["device_telemetry"]
     device_id: Identifier
     status: DeviceStatus = DeviceStatus.ONLINE
     battery_pct: Annotated[FiniteFloat, Field(ge=0, le=100)] | None = None
@@ -119,7 +119,7 @@ class ResidentReport(Envelope):
     the reporter saw the problem (not after submission).
     """
 
-    kind: Literal["resident_report"] = "resident_report"
+    kind: Literal["resident_report"]
     report_id: Identifier
     reporter_role: ReporterRole
     category: Hazard
@@ -139,6 +139,9 @@ class ResidentReport(Envelope):
             )
         return self
 
+
+AnyEvent = SensorReading | DeviceTelemetry | ResidentReport
+"""Any validated event."""
 
 Event = Annotated[SensorReading | DeviceTelemetry | ResidentReport, Field(discriminator="kind")]
 """Any event a producer may send, told apart by its ``kind``."""

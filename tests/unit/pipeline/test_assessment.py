@@ -5,23 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pipeline.assessment import EpisodeAssessment, RiskSignal, tier_for, warning_id
-from schemas import Evidence, Hazard, Tier, WarningChange
+from schemas import Hazard, Tier, WarningChange
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def signal(minute: float, surprise: float, community: str = "c-1") -> RiskSignal:
     at = T0 + timedelta(minutes=minute)
-    evidence = Evidence(
-        source="sensor",
-        series=f"{community}/wl-1/water_level",
-        observed_at=at,
-        value=2.0,
-        expected=1.0,
-        score=0.99,
-        model="ewma_z/test",
-    )
-    return RiskSignal(community, Hazard.FLOOD, at, surprise, 0.99, evidence)
+    series = f"{community}/wl-1/water_level"
+    return RiskSignal(community, Hazard.FLOOD, at, surprise, 0.99, series, 2.0, 1.0, "ewma_z/test")
 
 
 def test_tier_cut_offs() -> None:
@@ -68,3 +60,15 @@ def test_ids_are_deterministic_and_differ_per_episode_and_community() -> None:
     assert first is not None and again is not None and other is not None
     assert first.warning_id == again.warning_id == warning_id("c-1", Hazard.FLOOD, T0)
     assert other.warning_id != first.warning_id
+
+
+def test_evidence_records_what_the_signal_saw() -> None:
+    opened = EpisodeAssessment(timedelta(minutes=2)).observe(signal(0, 5))
+    assert opened is not None
+    [evidence] = opened.evidence
+    assert (evidence.series, evidence.value, evidence.expected, evidence.observed_at) == (
+        "c-1/wl-1/water_level",
+        2.0,
+        1.0,
+        T0,
+    )

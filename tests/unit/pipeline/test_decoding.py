@@ -36,12 +36,23 @@ def decode(raw: bytes, key: bytes | None = b"c-1") -> list[tuple[int | None, Rej
     return [(r.item_index, r.reason_class) for r in result.rejections]
 
 
-def test_one_valid_event_is_accepted_and_stamped() -> None:
+def test_one_valid_event_and_a_valid_batch_are_accepted() -> None:
     result = DECODER.decode(json.dumps(reading()).encode(), b"c-1", NOW)
     assert result.rejections == []
     [event] = result.events
-    assert isinstance(event, SensorReading)
-    assert event.received_time == NOW
+    assert isinstance(event, SensorReading) and event.value == 1.0
+    batch = DECODER.decode(json.dumps([reading(0), reading(1)]).encode(), b"c-1", NOW)
+    assert [e.event_id for e in batch.events] == ["e-0", "e-1"] and batch.rejections == []
+
+
+def test_fast_and_slow_paths_judge_skew_and_community_alike() -> None:
+    late = reading(1, event_time=(NOW + timedelta(hours=1)).isoformat())
+    alone = DECODER.decode(json.dumps(late).encode(), b"c-1", NOW).rejections
+    beside_a_bad_item = DECODER.decode(json.dumps([late, {"kind": "x"}]).encode(), b"c-1", NOW).rejections
+    assert [(r.reason_class, r.reason) for r in alone] == [
+        (beside_a_bad_item[0].reason_class, beside_a_bad_item[0].reason)
+    ]
+    assert beside_a_bad_item[0].item_index == 0 and alone[0].item_index is None
 
 
 @pytest.mark.parametrize(
