@@ -1,0 +1,314 @@
+"""``riskwatch bench pipeline``: the full pipeline against raw consume + decode of the same messages.
+
+One run, one fresh embedded broker:
+
+1. **baseline** — aiokafka consumes every message and ``json.loads`` it;
+2. **pipeline** — one ``riskwatch worker`` process ingests, validates, scores and
+   assesses the same messages (progress read from its ``/metrics``);
+3. **latency** — at half the measured pipeline rate, spikes in warmed series;
+   produce → warning record received, p50/p99;
+4. **two workers** — the same messages on fresh topics, two workers in one group;
+5. **memory** — bytes per series of the processing core with 10k and 100k series.
+
+Throughput is counted in readings/s; every phase sees the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import tracemalloc
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from pipeline.benchmarks.broker_usage import process_usage
+from pipeline.benchmarks.workload import Workload, spike_message
+from pipeline.broker import EmbeddedBroker, free_port
+from pipeline.clock import SystemClock
+from pipeline.config import Settings
+from pipeline.kafka_admin import ensure_topics
+from pipeline.metrics import PipelineMetrics
+from pipeline.metrics_scrape import scrape, total
+from pipeline.processing import EventProcessor, InboundMessage
+from pipeline.topics import TopicNames
+from pipeline.worker_process import WorkerProcess
+
+EVENTS_METRIC = "riskwatch_events_received_total"
+
+
+@dataclass
+class PipelineBenchReport:
+    """Every figure of one benchmark run."""
+
+    workload: dict[str, int]
+    baseline_readings_per_s: float = 0.0
+    pipeline_readings_per_s: float = 0.0
+    two_workers_readings_per_s: float = 0.0
+    latency_rate_readings_per_s: float = 0.0
+    latency_p50_ms: float = 0.0
+    latency_p99_ms: float = 0.0
+    latency_samples: int = 0
+    bytes_per_series: dict[str, float] = field(default_factory=dict)
+    worker_ready_s: float = 0.0
+    broker_cpu_s: float = 0.0
+    broker_rss_mib: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        """Pipeline ÷ baseline, in readings/s."""
+        return (
+            self.pipeline_readings_per_s / self.baseline_readings_per_s
+            if self.baseline_readings_per_s
+            else 0.0
+        )
+
+    @property
+    def scaling(self) -> float:
+        """Two workers ÷ one worker."""
+        return (
+            self.two_workers_readings_per_s / self.pipeline_readings_per_s
+            if self.pipeline_readings_per_s
+            else 0.0
+        )
+
+    def as_table(self) -> str:
+        """Human-readable result table."""
+        w = self.workload
+        rows = [
+            (
+                "workload",
+                f"{w['readings']:,} readings in {w['messages']:,} messages of {w['devices']}"
+                f" ({w['series']:,} series)",
+            ),
+            ("baseline: aiokafka consume + json.loads", f"{self.baseline_readings_per_s:,.0f} readings/s"),
+            ("pipeline: 1 worker", f"{self.pipeline_readings_per_s:,.0f} readings/s"),
+            ("ratio pipeline / baseline", f"{self.ratio:.3f}   (target >= 0.5)"),
+            ("pipeline: 2 workers", f"{self.two_workers_readings_per_s:,.0f} readings/s"),
+            ("scaling 2 workers / 1", f"{self.scaling:.2f}x   (target >= 1.8)"),
+            (
+                "latency produce -> warning",
+                f"p50 {self.latency_p50_ms:.1f} ms, p99 {self.latency_p99_ms:.1f} ms"
+                f" at {self.latency_rate_readings_per_s:,.0f} readings/s"
+                f" ({self.latency_samples} warnings; target p99 <= 50 ms)",
+            ),
+        ]
+        rows += [
+            (f"memory per series ({n})", f"{b:,.0f} B   (target <= 10 KiB)")
+            for n, b in self.bytes_per_series.items()
+        ]
+        rows += [
+            ("worker start -> ready (empty state)", f"{self.worker_ready_s:.1f} s"),
+            (
+                "broker (Tansu) over the run",
+                f"{self.broker_cpu_s:.1f} CPU s, RSS {self.broker_rss_mib:.0f} MiB",
+            ),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+    def as_json(self) -> str:
+        """Machine-readable result."""
+        return json.dumps({**asdict(self), "ratio": self.ratio, "scaling": self.scaling}, indent=2)
+
+
+async def _produce(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send(topic, key=key, value=value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _consume_and_decode(bootstrap: str, topic: str, readings: int) -> float:
+    """Seconds to consume and ``json.loads`` every message until ``readings`` are seen."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"bench-baseline-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        started: float | None = None
+        while seen < readings:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for records in batches.values():
+                started = started or time.perf_counter()
+                for record in records:
+                    seen += len(json.loads(record.value))
+        return time.perf_counter() - (started or time.perf_counter())
+    finally:
+        await consumer.stop()
+
+
+def _await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: float) -> float:
+    """Readings/s the workers processed, from the first counted reading to the last."""
+    first: tuple[float, float] | None = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        count = sum(total(scrape(w.base_url), EVENTS_METRIC) for w in workers)
+        now = time.monotonic()
+        if count and first is None:
+            first = (now, count)
+        if count >= readings and first is not None:
+            return (count - first[1]) / max(now - first[0], 1e-9)
+        time.sleep(0.05)
+    raise TimeoutError(f"the workers did not process {readings} readings within {timeout_s} s")
+
+
+def _worker_settings(bootstrap: str, data_dir: Path, partitions: int) -> Settings:
+    unique = uuid.uuid4().hex[:6]
+    return Settings(
+        bootstrap_servers=bootstrap,
+        app_id=f"bench-{unique}",
+        topic_prefix=f"bench{unique}.",
+        partitions=partitions,
+        web_port=free_port(),
+        data_dir=data_dir,
+    )
+
+
+async def _latency(
+    worker: WorkerProcess, bootstrap: str, workload: Workload, rate: float, spikes: int
+) -> list[float]:
+    """Send background batches at ``rate`` readings/s with ``spikes`` spikes among them;
+    return produce → warning-received latencies in seconds."""
+    topics = TopicNames.from_settings(worker.settings)
+    consumer = AIOKafkaConsumer(
+        topics.warnings,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        group_id=f"bench-latency-{uuid.uuid4().hex[:6]}",
+        fetch_max_wait_ms=5,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await consumer.start()
+    await producer.start()
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+
+    async def collect() -> None:
+        while len(latencies) < spikes:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    community = json.loads(record.value)["community_id"]
+                    if community in sent and json.loads(record.value)["revision"] == 1:
+                        latencies.append(time.perf_counter() - sent.pop(community))
+
+    collector = asyncio.create_task(collect())
+    try:
+        interval = workload.devices / rate
+        background = workload.messages()
+        every = max(1, len(background) // spikes)
+        next_send = time.perf_counter()
+        for i, (key, value) in enumerate(background):
+            await producer.send(topics.readings, key=key, value=value)
+            if i % every == 0 and len(sent) + len(latencies) < spikes:
+                community = f"bench-c{(i // every) % workload.communities}"
+                spike_key, spike_value = spike_message(community, 0, datetime.now(UTC))
+                sent[community] = time.perf_counter()
+                await producer.send(topics.readings, key=spike_key, value=spike_value)
+            next_send += interval
+            await asyncio.sleep(max(0.0, next_send - time.perf_counter()))
+        await asyncio.wait_for(collector, timeout=30)
+    finally:
+        collector.cancel()
+        await producer.stop()
+        await consumer.stop()
+    return latencies
+
+
+def bytes_per_series(series: int) -> float:
+    """Traced Python memory of the processing core per series, after two readings each."""
+    settings = Settings()
+    topic = TopicNames.from_settings(settings).readings
+    workload = Workload(communities=max(1, series // 100), devices=min(series, 100), ticks=2)
+    messages = workload.messages()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    processor = EventProcessor(settings, PipelineMetrics(), SystemClock())
+    for offset, (key, value) in enumerate(messages):
+        processor.handle(InboundMessage(topic, 0, offset, key, value))
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return used / workload.series
+
+
+def run_pipeline_bench(
+    *,
+    communities: int,
+    devices: int,
+    ticks: int,
+    partitions: int,
+    data_dir: Path,
+    memory_series: Sequence[int] = (10_000, 100_000),
+) -> PipelineBenchReport:
+    """Run every phase on a fresh embedded broker and return the figures."""
+    workload = Workload(communities=communities, devices=devices, ticks=ticks)
+    messages = workload.messages()
+    report = PipelineBenchReport(
+        workload={
+            "communities": communities,
+            "devices": devices,
+            "ticks": ticks,
+            "series": workload.series,
+            "readings": workload.readings,
+            "messages": len(messages),
+            "partitions": partitions,
+        }
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(log_file=data_dir / "bench-broker.log") as broker:
+        assert broker.pid is not None
+        broker_start = process_usage(broker.pid)
+        bootstrap = broker.bootstrap_servers
+        one = _worker_settings(bootstrap, data_dir, partitions)
+        ensure_topics(one, bootstrap)
+        readings_topic = TopicNames.from_settings(one).readings
+        asyncio.run(_produce(bootstrap, readings_topic, messages))
+        report.baseline_readings_per_s = workload.readings / asyncio.run(
+            _consume_and_decode(bootstrap, readings_topic, workload.readings)
+        )
+        with WorkerProcess(one, data_dir / "bench-worker-1.log") as worker:
+            report.worker_ready_s = worker.wait_ready(60)
+            report.pipeline_readings_per_s = _await_readings([worker], workload.readings, 600)
+            report.latency_rate_readings_per_s = report.pipeline_readings_per_s / 2
+            latencies = asyncio.run(
+                _latency(
+                    worker, bootstrap, workload, report.latency_rate_readings_per_s, min(communities, 200)
+                )
+            )
+        if latencies:
+            ordered = sorted(latencies)
+            report.latency_samples = len(ordered)
+            report.latency_p50_ms = statistics.median(ordered) * 1000
+            report.latency_p99_ms = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+        two = _worker_settings(bootstrap, data_dir, partitions)
+        ensure_topics(two, bootstrap)
+        asyncio.run(_produce(bootstrap, TopicNames.from_settings(two).readings, messages))
+        second = two.model_copy(update={"web_port": free_port()})
+        with (
+            WorkerProcess(two, data_dir / "bench-worker-2a.log") as a,
+            WorkerProcess(second, data_dir / "bench-worker-2b.log") as b,
+        ):
+            a.wait_ready(60)
+            b.wait_ready(60)
+            report.two_workers_readings_per_s = _await_readings([a, b], workload.readings, 600)
+        broker_end = process_usage(broker.pid)
+        report.broker_cpu_s = broker_end.cpu_s - broker_start.cpu_s
+        report.broker_rss_mib = broker_end.rss_bytes / 2**20
+    report.bytes_per_series = {f"{n:,} series": bytes_per_series(n) for n in memory_series}
+    return report

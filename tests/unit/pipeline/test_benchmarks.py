@@ -1,0 +1,44 @@
+"""Benchmark building blocks: the workload is deterministic and the report says what it measured."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_series
+from pipeline.benchmarks.workload import Workload, spike_message
+
+
+def test_workload_is_deterministic_and_batched_per_community() -> None:
+    end = datetime(2026, 11, 23, tzinfo=UTC)
+    first = Workload(communities=3, devices=4, ticks=2).messages(end)
+    assert first == Workload(communities=3, devices=4, ticks=2).messages(end)
+    key, value = first[0]
+    batch = json.loads(value)
+    assert key == b"bench-c0" and len(batch) == 4
+    assert {r["community_id"] for r in batch} == {"bench-c0"}
+    assert json.loads(spike_message("bench-c1", 0, end)[1])[0]["value"] == 5.0
+
+
+def test_memory_per_series_is_measured_and_small() -> None:
+    measured = bytes_per_series(300)
+    assert 50 < measured < 10 * 1024
+
+
+def test_report_gives_ratio_and_scaling_against_the_baseline() -> None:
+    report = PipelineBenchReport(
+        workload={
+            "communities": 1,
+            "devices": 1,
+            "ticks": 1,
+            "series": 1,
+            "readings": 1,
+            "messages": 1,
+            "partitions": 1,
+        },
+        baseline_readings_per_s=100.0,
+        pipeline_readings_per_s=40.0,
+        two_workers_readings_per_s=60.0,
+    )
+    assert (report.ratio, report.scaling) == (0.4, 1.5)
+    assert "0.400" in report.as_table() and json.loads(report.as_json())["scaling"] == 1.5
