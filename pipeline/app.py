@@ -31,6 +31,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.web_host,

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     consumer_fetch_max_wait_ms: Annotated[int, Field(ge=0, le=5000)] = 10
     session_timeout_s: Annotated[float, Field(gt=0, le=300)] = 3.0
     heartbeat_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    commit_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.5
 
     # --- worker web server (metrics, readiness) -------------------------------------------
     web_host: str = "127.0.0.1"
