@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
+from pipeline.consumer_lag import PartitionProgress
 from pipeline.faust_transport import RiskwatchFaustApp
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
 from pipeline.processing import EventProcessor, InboundMessage
@@ -46,6 +47,19 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     warnings_topic = app.topic(names.warnings)
     deadletter_topic = app.topic(names.deadletter)
     state = {"assigned": False}
+    progress = PartitionProgress()
+    input_topics = set(names.input_kinds())
+
+    def consumer_lag() -> dict[tuple[str, int], int]:
+        consumer = app.consumer
+        highwaters = {
+            (tp.topic, tp.partition): consumer.highwater(tp)
+            for tp in consumer.assignment()
+            if tp.topic in input_topics
+        }
+        return progress.lag(highwaters)
+
+    metrics.track_consumer_lag(consumer_lag)
 
     @app.agent(inputs, name="ingest")
     async def ingest(stream: Any) -> None:
@@ -67,6 +81,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 await warnings_topic.send(
                     key=warning.community_id.encode(), value=warning.model_dump_json().encode()
                 )
+            progress.processed(message.topic, message.partition, message.offset)
 
     # mode types receivers as positional-only; any callable taking (sender, ..., signal=) works.
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]

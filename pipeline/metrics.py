@@ -7,15 +7,63 @@ class, tier, change — never a device id or warning id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from schemas.warning import RiskWarning
 
 #: Prometheus text exposition format; set as the Content-Type header directly
 #: (Faust's ``content_type=`` argument rejects the ``; charset=`` part).
 EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ActiveWarningsCollector(Collector):
+    """``riskwatch_warnings_active{tier,hazard,community}``, computed at scrape time from the
+    live warning state, so a resolved warning's label set disappears instead of lingering at 0."""
+
+    def __init__(self, active: Callable[[], Iterable[RiskWarning]]) -> None:
+        self._active = active
+
+    def collect(self) -> Iterator[Metric]:
+        """One gauge sample per (tier, hazard, community) with open warnings."""
+        family = GaugeMetricFamily(
+            "riskwatch_warnings_active",
+            "Open (active or acknowledged) warnings, by tier, hazard and community.",
+            labels=["tier", "hazard", "community"],
+        )
+        counts = Tally((w.tier.name, w.hazard.value, w.community_id) for w in self._active() if w.is_open)
+        for labels, count in sorted(counts.items()):
+            family.add_metric(list(labels), count)
+        yield family
+
+
+class ConsumerLagCollector(Collector):
+    """``riskwatch_consumer_lag_messages{topic,partition}`` from the consumer's own view.
+
+    ``lag()`` returns ``{(topic, partition): messages}``. The worker computes it from the
+    high watermark carried in Fetch responses, not from ListOffsets, which Tansu answers
+    wrongly after a multi-record batch (see README).
+    """
+
+    def __init__(self, lag: Callable[[], Mapping[tuple[str, int], int]]) -> None:
+        self._lag = lag
+
+    def collect(self) -> Iterator[Metric]:
+        """One gauge sample per assigned input partition whose position is known."""
+        family = GaugeMetricFamily(
+            "riskwatch_consumer_lag_messages",
+            "Messages in the partition not yet processed by this worker.",
+            labels=["topic", "partition"],
+        )
+        for (topic, partition), lag in sorted(self._lag().items()):
+            family.add_metric([topic, str(partition)], lag)
+        yield family
 
 
 class PipelineMetrics:
@@ -69,6 +117,14 @@ class PipelineMetrics:
         """Compute the series gauges at scrape time from the live detector bank."""
         self.series_monitored.set_function(monitored)
         self.series_warming_up.set_function(warming_up)
+
+    def track_active_warnings(self, active: Callable[[], Iterable[RiskWarning]]) -> None:
+        """Export open warnings from ``active()`` at every scrape."""
+        self.registry.register(ActiveWarningsCollector(active))
+
+    def track_consumer_lag(self, lag: Callable[[], Mapping[tuple[str, int], int]]) -> None:
+        """Export consumer lag from ``lag()`` at every scrape."""
+        self.registry.register(ConsumerLagCollector(lag))
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""

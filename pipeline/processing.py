@@ -81,6 +81,7 @@ class EventProcessor:
         self.assessment = EpisodeAssessment(timedelta(seconds=settings.resolve_after_s))
         self.model_version = f"{EwmaZScore.kind}/river-{version('river')}"
         metrics.track_series(lambda: len(self.detectors), self.detectors.warming_up_count)
+        metrics.track_active_warnings(self.assessment.active)
 
     def handle(self, message: InboundMessage) -> Outcome:
         """Decode one message, score its readings, and return dead letters and warnings."""

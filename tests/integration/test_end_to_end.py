@@ -150,6 +150,18 @@ def test_metrics_endpoint_counts_events_dead_letters_and_warnings(
     assert samples[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "I")))] >= 1
     assert samples[("riskwatch_processing_latency_seconds_count", (("kind", "sensor_reading"),))] >= 1
     assert samples[("riskwatch_series_monitored", ())] >= 1
+    assert (
+        samples[
+            ("riskwatch_warnings_active", (("community", "c-metrics"), ("hazard", "flood"), ("tier", "I")))
+        ]
+        == 1
+    )
+    lags = {
+        dict(labels)["partition"]: v
+        for (name, labels), v in samples.items()
+        if name == "riskwatch_consumer_lag_messages" and dict(labels)["topic"] == topics.readings
+    }
+    assert lags and set(lags.values()) == {0.0}, f"everything published was processed: {lags}"
     dead = {
         labels[0][1]: v for (name, labels), v in samples.items() if name == "riskwatch_dead_letters_total"
     }

@@ -111,3 +111,25 @@ def test_reports_and_telemetry_are_validated_on_their_own_topics() -> None:
     wrong = processor.handle(message(json.dumps(telemetry).encode(), "c-1", TOPICS.reports))
     assert [d.reason_class for d in wrong.dead_letters] == [RejectReason.WRONG_TOPIC]
     assert samples(metrics)[("riskwatch_events_received_total", (("kind", "device_telemetry"),))] == 1
+
+
+def test_active_warnings_are_exported_by_tier_hazard_and_community() -> None:
+    processor, metrics = make_processor()
+    rng = random.Random(2)
+    quiet = [1.0 + rng.gauss(0, 0.005) for _ in range(60)]
+    processor.handle(message(readings("c-hot", [*quiet, 1.5]), "c-hot"))
+    found = samples(metrics)
+    key = ("riskwatch_warnings_active", (("community", "c-hot"), ("hazard", "flood"), ("tier", "I")))
+    assert found[key] == 1
+    assert not any(
+        name == "riskwatch_warnings_active" and dict(labels)["community"] != "c-hot" for name, labels in found
+    )
+
+
+def test_consumer_lag_is_exported_per_partition() -> None:
+    metrics = PipelineMetrics()
+    metrics.track_consumer_lag(lambda: {("t.readings", 1): 12})
+    assert (
+        samples(metrics)[("riskwatch_consumer_lag_messages", (("partition", "1"), ("topic", "t.readings")))]
+        == 12
+    )
