@@ -8,14 +8,33 @@ the caller refuse to learn from points judged anomalous.
 Scores are calibrated tail probabilities: ``p_value`` is how likely a value at
 least this extreme is under the series' own recent behaviour, so one
 threshold means the same thing on every series.
+
+Rules every detector follows (checked by :func:`detectors.conformance.check_detector`):
+
+* **Missing values.** A non-finite value (NaN, infinity: a missing or broken
+  reading) is no evidence: ``score_one`` returns ``p_value=1`` and
+  ``learn_one`` leaves the model unchanged. Multivariate detectors drop the
+  non-finite metrics of a reading and judge the rest.
+* **Warm-up.** While ``warming_up`` is true, scores carry ``warming_up=True``
+  and must not raise a warning.
+* **Time.** ``at`` is the reading's event time; models without a notion of
+  time (seasonality, gaps) ignore it.
+* **State.** ``parameters()`` returns the JSON-serialisable configuration;
+  :mod:`detectors.state` stores it next to the pickled model so a state is only
+  restored into an identically configured detector.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
+
+RISK_HALF_SURPRISE = 4.0
+"""Surprise at which :attr:`Score.risk` is 0.5: ``p = 1e-4``, where tier IV starts."""
 
 
 class Direction(StrEnum):
@@ -43,6 +62,9 @@ class Score:
     """True until the detector has seen enough data to be trusted."""
     contributor: str | None = None
     """Which input contributed most (for multivariate detectors)."""
+    decades: float | None = None
+    """Exact ``-log10(p_value)`` when the detector knows it; kept because tiny
+    p-values underflow to 0 and would all tie, losing which reading is more extreme."""
 
     @property
     def score(self) -> float:
@@ -54,19 +76,71 @@ class Score:
         """Decades of unlikeliness, ``-log10(p_value)``; 0 while warming up."""
         if self.warming_up:
             return 0.0
+        if self.decades is not None:
+            return self.decades
         return -math.log10(max(self.p_value, 1e-300))
+
+    @property
+    def risk(self) -> float:
+        """Bounded, non-saturating score in [0, 1): ``surprise / (surprise + 4)``.
+
+        0.5 at ``p = 1e-4`` (where tier IV starts), and unlike ``score`` it keeps
+        ordering extreme readings, so it is what replay writes as ``anomaly_score``.
+
+        >>> Score(p_value=1e-4, expected=None, warming_up=False).risk
+        0.5
+        """
+        surprise = self.surprise
+        return surprise / (surprise + RISK_HALF_SURPRISE)
 
 
 class Detector(Protocol):
-    """An online model of one series."""
+    """An online model of one univariate series."""
 
     kind: ClassVar[str]
-    """Short name of the detector family, recorded in warning evidence."""
+    """Short name of the detector family, recorded in warning evidence and saved state."""
 
-    def score_one(self, value: float) -> Score:
+    @property
+    def warming_up(self) -> bool:
+        """True until the detector has seen enough data to be trusted."""
+        ...
+
+    def parameters(self) -> dict[str, Any]:
+        """The configuration, JSON-serialisable (saved with the state)."""
+        ...
+
+    def score_one(self, value: float, at: datetime | None = None) -> Score:
         """Judge ``value`` against what has been learned, without learning it."""
         ...
 
-    def learn_one(self, value: float) -> None:
-        """Fold ``value`` into the model."""
+    def learn_one(self, value: float, at: datetime | None = None) -> None:
+        """Fold ``value`` into the model (a detector may refuse protected anomalies)."""
         ...
+
+
+class DeviceDetector(Protocol):
+    """An online model of one device reporting several metrics at once."""
+
+    kind: ClassVar[str]
+    """Short name of the detector family."""
+
+    @property
+    def warming_up(self) -> bool:
+        """True until the detector has seen enough data to be trusted."""
+        ...
+
+    def parameters(self) -> dict[str, Any]:
+        """The configuration, JSON-serialisable (saved with the state)."""
+        ...
+
+    def score_one(self, values: Mapping[str, float], at: datetime | None = None) -> Score:
+        """Judge one reading of every metric; ``contributor`` names the most surprising one."""
+        ...
+
+    def learn_one(self, values: Mapping[str, float], at: datetime | None = None) -> None:
+        """Fold one reading into the model."""
+        ...
+
+
+NO_EVIDENCE_P = 1.0
+"""``p_value`` of a value that says nothing (non-finite, or first sight)."""

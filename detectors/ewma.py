@@ -16,11 +16,12 @@ True
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
 from river import stats
 
-from detectors.base import Direction, Score
+from detectors.base import NO_EVIDENCE_P, Direction, Score
 
 
 class EwmaZScore:
@@ -71,6 +72,18 @@ class EwmaZScore:
         self._seen = 0
         self._protected_in_row = 0
 
+    def parameters(self) -> dict[str, Any]:
+        """The configuration, as saved with the state."""
+        return {
+            "alpha": self.alpha,
+            "warmup": self.warmup,
+            "min_spread": self.min_spread,
+            "relative_spread": self.relative_spread,
+            "direction": self.direction.value,
+            "protect_p": self.protect_p,
+            "max_protected": self.max_protected,
+        }
+
     @property
     def warming_up(self) -> bool:
         """True until ``warmup`` values have been learned."""
@@ -80,10 +93,11 @@ class EwmaZScore:
         sd = math.sqrt(max(self._var.get(), 0.0))
         return max(sd, self.min_spread, self.relative_spread * abs(mean))
 
-    def score_one(self, value: float) -> Score:
+    def score_one(self, value: float, at: datetime | None = None) -> Score:
         """Tail probability of ``value`` under N(mean, spread²) in the configured direction."""
-        if self._seen == 0:
-            return Score(p_value=1.0, expected=None, warming_up=True)
+        if self._seen == 0 or not math.isfinite(value):
+            expected = self._mean.get() if self._seen else None
+            return Score(p_value=NO_EVIDENCE_P, expected=expected, warming_up=self.warming_up)
         mean = self._mean.get()
         z = (value - mean) / self._spread(mean)
         if self.direction is Direction.UP:
@@ -94,8 +108,10 @@ class EwmaZScore:
             p = math.erfc(abs(z) / math.sqrt(2))
         return Score(p_value=min(1.0, p), expected=mean, warming_up=self.warming_up)
 
-    def learn_one(self, value: float) -> None:
-        """Learn ``value`` unless it is a protected anomaly (see class docstring)."""
+    def learn_one(self, value: float, at: datetime | None = None) -> None:
+        """Learn ``value`` unless it is non-finite or a protected anomaly (see class docstring)."""
+        if not math.isfinite(value):
+            return
         if not self.warming_up and self.score_one(value).p_value < self.protect_p:
             self._protected_in_row += 1
             if self._protected_in_row <= self.max_protected:

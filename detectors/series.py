@@ -6,11 +6,14 @@
 True
 >>> len(bank)
 1
+>>> bank.discard("c1/d1/water_level"); bank.get("c1/d1/water_level") is None
+True
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from detectors.base import Detector, Score
 
@@ -36,13 +39,29 @@ class SeriesDetectors:
             found = self._detectors[series_key] = self._factory(series_kind)
         return found
 
-    def observe(self, series_key: str, series_kind: str, value: float) -> Score:
+    def observe(self, series_key: str, series_kind: str, value: float, at: datetime | None = None) -> Score:
         """Score ``value`` against its series, then learn it; return the score."""
         detector = self.detector(series_key, series_kind)
-        score = detector.score_one(value)
-        detector.learn_one(value)
+        score = detector.score_one(value, at)
+        detector.learn_one(value, at)
         return score
 
     def warming_up_count(self) -> int:
         """How many series are still warming up (a metric for operators)."""
-        return sum(1 for d in self._detectors.values() if getattr(d, "warming_up", False))
+        return sum(1 for d in self._detectors.values() if d.warming_up)
+
+    def get(self, series_key: str) -> Detector | None:
+        """The detector of ``series_key`` if the series has been seen."""
+        return self._detectors.get(series_key)
+
+    def fresh(self, series_kind: str) -> Detector:
+        """A new detector configured for ``series_kind``, not attached to any series."""
+        return self._factory(series_kind)
+
+    def install(self, series_key: str, detector: Detector) -> None:
+        """Make ``detector`` (e.g. restored from a checkpoint) the model of ``series_key``."""
+        self._detectors[series_key] = detector
+
+    def discard(self, series_key: str) -> None:
+        """Forget ``series_key`` (its partition moved to another worker)."""
+        self._detectors.pop(series_key, None)

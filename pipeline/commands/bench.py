@@ -1,0 +1,65 @@
+"""``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
+
+Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
+default is ``default_generic``) over the NAB corpus on one core, the alert
+column through the pipeline's own assessment. Prints a table, or JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from detectors.bench import BenchResult, bench_detector, load_corpus, results_table
+from detectors.conformance import CONFORMING_DETECTORS
+from detectors.evaluation.replay import AlertPolicy
+from pipeline.commands.replay import AssessmentPolicy
+from pipeline.config import Settings
+
+DEFAULT_NAB = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "nab"
+
+
+def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
+    """Benchmark the chosen detectors; return 1 when the corpus or a detector name is missing."""
+    nab = Path(args.nab)
+    if not (nab / "labels" / "combined_windows.json").is_file():
+        print(f"riskwatch bench detectors: no NAB corpus at {nab} (use --nab DIR)", file=sys.stderr)
+        return 1
+    names = args.detector or sorted(CONFORMING_DETECTORS)
+    unknown = sorted(set(names) - set(CONFORMING_DETECTORS))
+    if unknown:
+        print(
+            f"riskwatch bench detectors: unknown {unknown}; known: {sorted(CONFORMING_DETECTORS)}",
+            file=sys.stderr,
+        )
+        return 1
+    corpus = load_corpus(nab, args.files)
+
+    def policy(series: str) -> AlertPolicy:
+        return AssessmentPolicy(settings, "bench", "generic", "bench")
+
+    results: list[BenchResult] = []
+    for name in names:
+        print(f"benchmarking {name} on {len(corpus)} files ...", file=sys.stderr)
+        results.append(bench_detector(name, CONFORMING_DETECTORS[name], corpus, policy))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        print(results_table(results))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``bench`` and its ``detectors`` benchmark."""
+    parser = subparsers.add_parser("bench", help="benchmarks")
+    benchmarks = parser.add_subparsers(dest="benchmark", required=True)
+    detectors = benchmarks.add_parser(
+        "detectors", help="µs/reading, state bytes/series and NAB score per detector"
+    )
+    detectors.add_argument("--nab", default=str(DEFAULT_NAB), help="NAB corpus folder (data/, labels/)")
+    detectors.add_argument("--files", type=int, default=None, help="only the first N labelled files")
+    detectors.add_argument("--detector", action="append", help="detector name (repeatable; default: all)")
+    detectors.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    detectors.set_defaults(run=run_detectors)

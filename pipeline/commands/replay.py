@@ -1,0 +1,186 @@
+"""``riskwatch replay DATA --out OUT``: the live detector and alerting policy, offline, over CSV files.
+
+Every CSV under DATA (or DATA itself) is one device; each gets a fresh
+default device model and a fresh copy of the pipeline's assessment, and its
+scored copy is written to OUT at the same relative path (see
+:mod:`detectors.evaluation.replay_io` for the file rules). ``alert`` is 1 where
+the pipeline would emit a warning (opened or escalated), with the
+assessment's own tier cut-offs and resolve delay: nothing is tuned on labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import math
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from detectors.base import Score
+from detectors.ensemble import GENERIC, PerMetricDevice
+from detectors.evaluation.nab_io import load_windows
+from detectors.evaluation.replay import PolicyStep, ReplayResult, replay
+from detectors.evaluation.replay_io import DeviceTable, csv_files, read_device_table, write_scored_table
+from pipeline.assess.assessor import Assessor
+from pipeline.assess.fusion import SourceSignal, sensor_score
+from pipeline.clock import ManualClock
+from pipeline.config import Settings
+from pipeline.signals import FORWARD_MIN
+from schemas.warning import WarningChange, WarningStatus
+
+_EMITTED = (WarningChange.OPENED, WarningChange.ESCALATED)
+_OPEN = (WarningStatus.ACTIVE, WarningStatus.ACKNOWLEDGED)
+REPLAY_COMMUNITY = "replay"
+REPLAY_DEVICE = "replay"
+ASSESSED_AS = "water_level"
+"""Sensor type a series of a kind the assessment has no hazard for is assessed as."""
+
+
+class AssessmentPolicy:
+    """The live pipeline's sensor path after the detector, for one replayed device.
+
+    Each score is turned into a sensor signal as :class:`pipeline.signals.SensorSignals`
+    does (:func:`sensor_score` of the surprise; forwarded only while it
+    matters, :data:`FORWARD_MIN`, plus the first quiet one after) and folded
+    into a fresh :class:`Assessor` with the configured tier ladder, whose
+    clock follows event time. ``alert`` is 1 when a warning is opened or
+    escalated; ``tier`` follows the open warning.
+    """
+
+    def __init__(self, settings: Settings, series: str, kind: str, model: str) -> None:
+        config = settings.assessment
+        self.signal_type = kind if kind in config.fusion.sensor_hazards else ASSESSED_AS
+        self.series = series
+        self.model = model
+        self.clock: ManualClock | None = None
+        self.assessor: Assessor | None = None
+        self.config = config
+        self._forwarded = False
+        self._tier = 0
+
+    def _assessor_at(self, at: datetime) -> Assessor:
+        if self.clock is None or self.assessor is None:
+            self.clock = ManualClock(at)
+            self.assessor = Assessor(self.config, self.clock)
+        elif at > self.clock.now():
+            self.clock.advance(at - self.clock.now())
+        return self.assessor
+
+    def observe(self, at: datetime, score: Score) -> PolicyStep:
+        """Forward the score as the live sensor path would; report what the assessment emits."""
+        observed_at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        assessor = self._assessor_at(observed_at)
+        strength = sensor_score(score.surprise)
+        events = []
+        if strength >= FORWARD_MIN or self._forwarded:
+            self._forwarded = strength >= FORWARD_MIN
+            finite = score.expected is not None and math.isfinite(score.expected)
+            expected = score.expected if finite else None
+            signal = SourceSignal(
+                source="sensor",
+                community_id=REPLAY_COMMUNITY,
+                series=self.series,
+                signal_type=self.signal_type,
+                device_id=REPLAY_DEVICE,
+                observed_at=observed_at,
+                score=strength,
+                expected=expected,
+                warming_up=score.warming_up,
+                model=self.model,
+            )
+            events += assessor.observe(signal).events
+        if self._tier:
+            events += assessor.tick().events
+        for event in events:
+            warning = event.warning
+            self._tier = warning.tier.value if warning.status in _OPEN else 0
+        return PolicyStep(alert=any(e.warning.change in _EMITTED for e in events), tier=self._tier)
+
+
+def _series_key(key: str) -> str:
+    """A series key the evidence schema accepts, from a relative file path."""
+    return "".join(c if c.isalnum() or c in "_.:/-" else "_" for c in key)[:200] or "series"
+
+
+def _plot(
+    path: Path, table: DeviceTable, result: ReplayResult, windows: list[tuple[datetime, datetime]]
+) -> None:
+    """Write a PNG: each metric, the anomaly score, alerts, and label windows when known."""
+    matplotlib: Any = importlib.import_module("matplotlib")
+    matplotlib.use("Agg")
+    pyplot: Any = importlib.import_module("matplotlib.pyplot")
+    figure, (top, bottom) = pyplot.subplots(2, 1, sharex=True, figsize=(14, 6))
+    for name, values in table.metrics.items():
+        top.plot(table.timestamps, values, linewidth=0.7, label=name)
+    alerts = [at for at, flag in zip(table.timestamps, result.alert.tolist(), strict=True) if flag]
+    for axis in (top, bottom):
+        for start, end in windows:
+            axis.axvspan(start, end, color="tab:green", alpha=0.15)
+        for at in alerts:
+            axis.axvline(at, color="tab:red", linewidth=0.8)
+    top.legend(loc="upper left")
+    bottom.plot(table.timestamps, result.anomaly_score, color="tab:purple", linewidth=0.7)
+    bottom.set_ylabel("anomaly_score")
+    bottom.set_ylim(0, 1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    pyplot.close(figure)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Replay every file; print progress on stderr; return 1 when a file could not be read."""
+    data, out = Path(args.data), Path(args.out)
+    files = csv_files(data)
+    if not files:
+        print(f"riskwatch replay: no CSV file at {data}", file=sys.stderr)
+        return 1
+    ignore = {name.strip() for name in args.ignore_columns.split(",") if name.strip()}
+    windows = load_windows(Path(args.labels)) if args.labels else {}
+    plot = args.plot and importlib.util.find_spec("matplotlib") is not None
+    if args.plot and not plot:
+        print(
+            "riskwatch replay: --plot needs matplotlib, which is not installed "
+            "(pip install matplotlib); writing the CSVs without plots",
+            file=sys.stderr,
+        )
+    model = f"{PerMetricDevice.kind}/replay"
+    failed = 0
+    for number, (path, key) in enumerate(files, 1):
+        try:
+            table = read_device_table(path, ignore)
+        except ValueError as error:
+            print(f"\nriskwatch replay: skipped {error}", file=sys.stderr)
+            failed += 1
+            continue
+        total = len(table.timestamps)
+
+        def progress(done: int, number: int = number, key: str = key, total: int = total) -> None:
+            filled = 30 * done // max(total, 1)
+            bar = "#" * filled + "-" * (30 - filled)
+            print(f"\r[{bar}] file {number}/{len(files)} {key} {done}/{total} rows", end="", file=sys.stderr)
+
+        policy = AssessmentPolicy(settings, _series_key(key), args.kind, model)
+        result = replay(table.timestamps, table.metrics, PerMetricDevice(args.kind), policy, progress)
+        target = out / key
+        write_scored_table(target, table, result)
+        if plot:
+            _plot(target.with_suffix(".png"), table, result, windows.get(key, []))
+    print(f"\nreplayed {len(files) - failed} file(s) into {out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``replay``."""
+    parser = subparsers.add_parser(
+        "replay", help="run the live detector and alert policy offline over CSV files"
+    )
+    parser.add_argument("data", help="a CSV file or a folder of them (searched recursively)")
+    parser.add_argument("--out", required=True, help="folder for the scored copies (mirrors DATA's paths)")
+    parser.add_argument("--plot", action="store_true", help="also write a PNG per file (needs matplotlib)")
+    parser.add_argument("--ignore-columns", default="", help="comma-separated columns not to score")
+    parser.add_argument("--kind", default=GENERIC, help="sensor type of every metric (default: generic)")
+    parser.add_argument("--labels", default=None, help="NAB-style windows JSON, drawn on the plots")
+    parser.set_defaults(run=run)
