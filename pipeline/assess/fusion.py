@@ -1,0 +1,352 @@
+"""Fusion of one community's source signals into a risk per hazard, with the reasons.
+
+Sources are sensors (detector scores), device health findings and people's
+reports. Each signal maps to a hazard through configuration (sensor type or
+report category → hazard). Signals are grouped into **independent witnesses**:
+one witness per sensor device, one per reporter role (residents, grid workers,
+police, social organisations). A witness's strength is its strongest signal (a
+role's further reports add ``same_role_gain`` of their strength, since one
+role's reports often share a rumour). Witnesses at or above ``witness_min``
+count, and the fused risk is their noisy-OR ``1 - Π(1 - strength)``: two
+independent sources agreeing give a higher risk than either alone, so they
+raise confidence and may raise the tier. One witness alone never exceeds
+``lone_witness_cap``.
+
+A device whose health finding says it is faulty is *suspect*: its readings
+count only when another, healthy witness corroborates them; a lone spike from
+it yields a :class:`DeviceFault` notice instead of a hazard risk. A device
+that is offline (or silent, or in maintenance) is *inhibited*: its readings do
+not count at all.
+
+>>> from datetime import UTC, datetime
+>>> at = datetime(2026, 1, 1, tzinfo=UTC)
+>>> config = FusionConfig()
+>>> one = SourceSignal(source="sensor", community_id="c1", series="c1/wl-1/water_level",
+...                    signal_type="water_level", device_id="wl-1", observed_at=at, score=0.8, model="m")
+>>> two = one.model_copy(update={"series": "c1/wl-2/water_level", "device_id": "wl-2"})
+>>> round(fuse(config, [one], at)[0][0].risk, 3), round(fuse(config, [one, two], at)[0][0].risk, 3)
+(0.8, 0.96)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.sensor_profiles import SENSOR_PROFILES
+from schemas.events import ReporterRole
+from schemas.hazard import Hazard
+from schemas.warning import Evidence
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+WARNING_HAZARDS: tuple[Hazard, ...] = (
+    Hazard.FLOOD,
+    Hazard.FIRE,
+    Hazard.GAS_LEAK,
+    Hazard.AIR_POLLUTION,
+    Hazard.STRUCTURAL,
+    Hazard.POWER_OUTAGE,
+    Hazard.PUBLIC_SECURITY,
+    Hazard.PUBLIC_HEALTH,
+)
+"""The hazards a warning can be about (``device_fault`` and ``other`` are not)."""
+
+
+class SourceSignal(BaseModel):
+    """One scored observation from one source, as the worker hands it to the assessment.
+
+    ``signal_type`` is the sensor type (``water_level``), the report category
+    (a :class:`~schemas.hazard.Hazard` value) or the device finding (``fault``,
+    ``stuck``, ``offline``, ``ok``…). ``score`` is the probability in [0, 1] that
+    the observation shows the hazard (or, for device health, the fault).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Literal["sensor", "device_health", "report"]
+    community_id: str
+    series: str
+    signal_type: str
+    observed_at: datetime
+    score: Unit
+    model: str
+    device_id: str | None = None
+    value: float | None = None
+    expected: float | None = None
+    report_id: str | None = None
+    reporter_role: ReporterRole | None = None
+    warming_up: bool = False
+    """The producing model has not seen enough data yet (caps the tier at IV)."""
+    limit_exceeded: bool = False
+    """The value is beyond a configured physical safety limit (a fact, not a model's opinion)."""
+
+    @property
+    def key(self) -> str:
+        """What a newer signal replaces: the series, or the report for reports."""
+        return f"report:{self.report_id}" if self.report_id else self.series
+
+    def evidence(self) -> Evidence:
+        """This signal as warning evidence."""
+        return Evidence(
+            source=self.source,
+            series=self.series,
+            observed_at=self.observed_at,
+            value=self.value,
+            expected=self.expected,
+            score=self.score,
+            report_id=self.report_id,
+            model=self.model,
+        )
+
+
+def _default_sensor_hazards() -> dict[str, Hazard]:
+    return {sensor_type.value: profile.hazard for sensor_type, profile in SENSOR_PROFILES.items()}
+
+
+def _default_report_hazards() -> dict[str, Hazard]:
+    return {hazard.value: hazard for hazard in WARNING_HAZARDS}
+
+
+def _default_credibility() -> dict[ReporterRole, float]:
+    return {
+        ReporterRole.RESIDENT: 0.6,
+        ReporterRole.SOCIAL_ORG: 0.7,
+        ReporterRole.GRID_WORKER: 0.85,
+        ReporterRole.POLICE: 0.9,
+    }
+
+
+class FusionConfig(BaseModel):
+    """How signals become a risk per hazard; every default with its reason."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sensor_hazards: dict[str, Hazard] = Field(default_factory=_default_sensor_hazards)
+    """Sensor type → hazard; by default the product's sensor profiles (a falling supply
+    voltage is a power outage, rising smoke a fire…)."""
+    report_hazards: dict[str, Hazard] = Field(default_factory=_default_report_hazards)
+    """Report category → hazard; by default each warning hazard is its own category
+    (``other`` maps to nothing: it goes to the classifier, not to a warning)."""
+    reporter_credibility: dict[ReporterRole, Unit] = Field(default_factory=_default_credibility)
+    """How far a report's score is trusted, by role: trained grid workers and police
+    report what they checked; residents' reports are sincere but often second-hand.
+    A track-record learner may replace these later."""
+    same_role_gain: Unit = 0.5
+    """A further report from the same role adds half its strength: three residents
+    reporting a flood are more than one, but not three independent witnesses."""
+    lone_witness_cap: Unit = 0.95
+    """One witness alone stays below tier I's 0.97: however extreme a single device
+    reads, it may be a fault its health detector has not caught yet, and red
+    mobilises the whole district."""
+    witness_min: Unit = 0.5
+    """A witness counts towards the fused risk from 0.5 (it says "hazard" more than
+    not); weaker ones are listed nowhere, so many faint signals never add up to a warning."""
+    signal_ttl_s: Annotated[float, Field(gt=0)] = 600.0
+    """A signal speaks for 10 minutes: a few readings of a 60-second sensor, and the
+    time in which reports about one incident typically arrive."""
+    limit_strength: Unit = 0.9
+    """A physical limit exceedance is at least this strong (between II and I alone;
+    red as soon as anything corroborates it)."""
+    finding_min: Unit = 0.5
+    """A device health finding counts from this score."""
+    suspect_findings: frozenset[str] = frozenset({"suspected_fault", "stuck", "fault", "degraded"})
+    """Findings that make a device's readings suspect (they need corroboration): the
+    health detectors' ``suspected_fault`` and ``stuck`` (:mod:`detectors.device_health`)
+    and the device's own ``fault`` / ``degraded`` status. A low battery is not among
+    them: the sensor still measures."""
+    offline_findings: frozenset[str] = frozenset({"offline", "silent", "maintenance"})
+    """Findings that inhibit a device's readings entirely: the device says it is offline
+    or in maintenance, or its heartbeats stopped (``silent``)."""
+
+    @property
+    def signal_ttl(self) -> timedelta:
+        """:attr:`signal_ttl_s` as a duration."""
+        return timedelta(seconds=self.signal_ttl_s)
+
+    def hazard_of(self, signal: SourceSignal) -> Hazard | None:
+        """The hazard a sensor or report signal speaks about (``None`` for device health)."""
+        if signal.source == "sensor":
+            return self.sensor_hazards.get(signal.signal_type)
+        if signal.source == "report":
+            return self.report_hazards.get(signal.signal_type)
+        return None
+
+
+def sensor_score(surprise: float, midpoint: float = 5.0, width: float = 1.5) -> float:
+    """Map a detector's surprise (``-log10 p``) to a hazard probability, logistic in decades.
+
+    Midpoint 5 decades (p = 1e-5) is "as likely a hazard as not"; a width of 1.5
+    decades puts surprise 7 (the old tier III cut-off) at ≈ 0.79 and surprise 8
+    at ≈ 0.88 (II); one sensor alone stops at the lone-witness cap below I.
+
+    >>> [round(sensor_score(s), 2) for s in (0.0, 5.0, 7.0, 12.0)]
+    [0.03, 0.5, 0.79, 0.99]
+    """
+    return 1.0 / (1.0 + math.exp(-(surprise - midpoint) / width))
+
+
+@dataclass(frozen=True)
+class HazardRisk:
+    """The fused risk of one hazard in one community at one time, and why."""
+
+    hazard: Hazard
+    risk: float
+    witnesses: tuple[str, ...] = ()
+    """The independent witnesses that counted (``device:wl-1``, ``reporters:grid_worker``)."""
+    signals: tuple[SourceSignal, ...] = ()
+    """Counted witnesses' signals first, then live signals that did not count."""
+    warming_up: bool = False
+    limit_exceeded: bool = False
+
+    def evidence(self) -> list[Evidence]:
+        """The signals as warning evidence (built only when a warning changes)."""
+        return [signal.evidence() for signal in self.signals[:50]]
+
+
+class DeviceFault(BaseModel):
+    """A device-fault notice: a device is unhealthy, or its lone spike was not taken as a hazard."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    community_id: str
+    device_id: str
+    finding: str
+    hazard: Hazard | None
+    """The hazard whose warning was withheld because of this device, if any."""
+    observed_at: datetime
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass
+class _Witness:
+    strength: float = 0.0
+    strengths: list[float] = field(default_factory=list)
+    signals: list[SourceSignal] = field(default_factory=list)
+    suspect_finding: str | None = None
+
+
+def _device_findings(config: FusionConfig, signals: list[SourceSignal]) -> dict[str, SourceSignal]:
+    latest: dict[str, SourceSignal] = {}
+    for signal in signals:
+        if signal.source == "device_health" and signal.device_id:
+            held = latest.get(signal.device_id)
+            if held is None or signal.observed_at >= held.observed_at:
+                latest[signal.device_id] = signal
+    return {
+        device: finding
+        for device, finding in latest.items()
+        if finding.score >= config.finding_min
+        and finding.signal_type in config.suspect_findings | config.offline_findings
+    }
+
+
+def _witnesses(
+    config: FusionConfig,
+    signals: list[SourceSignal],
+    findings: dict[str, SourceSignal],
+    hazards: frozenset[Hazard] | None,
+) -> dict[Hazard, dict[str, _Witness]]:
+    grouped: dict[Hazard, dict[str, _Witness]] = defaultdict(dict)
+    for signal in signals:
+        hazard = config.hazard_of(signal)
+        if hazard is None or (hazards is not None and hazard not in hazards):
+            continue
+        finding = findings.get(signal.device_id or "")
+        if finding is not None and finding.observed_at > signal.observed_at:
+            finding = None  # taken before the device was found unhealthy: topics interleave freely
+        if finding is not None and finding.signal_type in config.offline_findings:
+            continue
+        if signal.source == "sensor":
+            name = f"device:{signal.device_id or signal.series}"
+            strength = max(signal.score, config.limit_strength if signal.limit_exceeded else 0.0)
+        else:
+            role = signal.reporter_role or ReporterRole.RESIDENT
+            name = f"reporters:{role.value}"
+            strength = signal.score * config.reporter_credibility.get(role, 0.5)
+        witness = grouped[hazard].setdefault(name, _Witness())
+        witness.signals.append(signal)
+        if finding is not None:
+            witness.suspect_finding = finding.signal_type
+        witness.strengths.append(strength)
+    for witnesses in grouped.values():
+        for witness in witnesses.values():
+            strongest, *others = sorted(witness.strengths, reverse=True)
+            witness.strength = 1.0 - (1.0 - strongest) * math.prod(
+                1.0 - config.same_role_gain * s for s in others
+            )
+    return grouped
+
+
+def _noisy_or(strengths: list[float], lone_cap: float) -> float:
+    risk = 1.0 - math.prod(1.0 - s for s in strengths)
+    return min(risk, lone_cap) if len(strengths) == 1 else risk
+
+
+def fuse(
+    config: FusionConfig,
+    signals: list[SourceSignal],
+    at: datetime,
+    hazards: frozenset[Hazard] | None = None,
+) -> tuple[list[HazardRisk], list[DeviceFault]]:
+    """Fuse one community's live signals (observed within the TTL before ``at``).
+
+    Returns a risk for every hazard some signal speaks about (only those in
+    ``hazards`` when given), and the device-fault notices: one per unhealthy
+    device, and one per suspect device whose lone readings were withheld from
+    a hazard.
+    """
+    oldest = at - config.signal_ttl
+    live = [s for s in signals if oldest <= s.observed_at <= at]
+    findings = _device_findings(config, live)
+    risks: list[HazardRisk] = []
+    faults: list[DeviceFault] = []
+    for hazard, witnesses in sorted(_witnesses(config, live, findings, hazards).items()):
+        strong = {name: w for name, w in witnesses.items() if w.strength >= config.witness_min}
+        healthy = {name: w for name, w in strong.items() if w.suspect_finding is None}
+        counted = strong if healthy else {}
+        for name, witness in strong.items():
+            if not healthy and witness.suspect_finding is not None:
+                device = name.removeprefix("device:")
+                faults.append(
+                    DeviceFault(
+                        community_id=witness.signals[0].community_id,
+                        device_id=device,
+                        finding=witness.suspect_finding,
+                        hazard=hazard,
+                        observed_at=max(s.observed_at for s in witness.signals),
+                        evidence=(
+                            *(s.evidence() for s in witness.signals[-5:]),
+                            findings[device].evidence(),
+                        ),
+                    )
+                )
+        used = [s for w in counted.values() for s in w.signals]
+        seen = used + [s for w in witnesses.values() for s in w.signals if s not in used]
+        risks.append(
+            HazardRisk(
+                hazard=hazard,
+                risk=_noisy_or([w.strength for w in counted.values()], config.lone_witness_cap),
+                witnesses=tuple(sorted(counted)),
+                signals=tuple(seen),
+                warming_up=any(s.warming_up for s in used) and not any(s.limit_exceeded for s in used),
+                limit_exceeded=any(s.limit_exceeded for s in used),
+            )
+        )
+    faults.extend(
+        DeviceFault(
+            community_id=finding.community_id,
+            device_id=device,
+            finding=finding.signal_type,
+            hazard=None,
+            observed_at=finding.observed_at,
+            evidence=(finding.evidence(),),
+        )
+        for device, finding in sorted(findings.items())
+    )
+    return risks, faults

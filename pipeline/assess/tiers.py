@@ -1,0 +1,206 @@
+"""The four-tier ladder (IV blue · III yellow · II orange · I red) for one (community, hazard).
+
+:func:`advance` folds one fused risk into a :class:`LadderState` and says how
+the tier moved. Rules, in order:
+
+* **Enter, N of M**: a tier is reached when at least ``enter_n`` of the last
+  ``enter_m`` risks are at or above its enter threshold; the most serious such
+  tier is taken at once (a jump skips tiers).
+* **Warm-up cap**: while the evidence comes from models still warming up the
+  ladder does not go above IV.
+* **Exit, hysteresis and dwell**: the tier drops one step after the risk has
+  stayed below the tier's (lower) exit threshold for ``exit_dwell_s``; the next
+  step needs another full dwell.
+* **Flapping**: ``flap_max_reversals`` reversals of direction (a rise after a
+  fall, or a fall after a rise) within ``flap_window_s`` mark the ladder
+  flapping; while flapping it does not step down (rises still pass), so the
+  tier is held at the top of the oscillation. A plain incident — up, up, down,
+  down, resolved — has one reversal and never flaps.
+* **Re-arm**: after an operator closes a warning (resolved, false alarm) the
+  ladder opens nothing new until the risk has fallen below IV's exit threshold.
+
+Times are the inputs' event times, so a replay decides the same way.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> policy, state = TierPolicy(), LadderState()
+>>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+>>> state, change = advance(policy, state, t0, 0.9, False)
+>>> change is None   # one high risk is 1 of the last 3: not yet
+True
+>>> state, change = advance(policy, state, t0 + timedelta(minutes=1), 0.9, False)
+>>> change, state.tier   # 2 of 3 at II's 0.85: opened straight at II
+(<WarningChange.OPENED: 'opened'>, <Tier.II: 2>)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.hazard import Tier
+from schemas.warning import WarningChange
+
+LADDER: tuple[Tier, ...] = (Tier.IV, Tier.III, Tier.II, Tier.I)
+"""The tiers from least to most serious; index ``i`` of a policy's thresholds is ``LADDER[i]``."""
+
+Threshold = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class TierPolicy(BaseModel):
+    """Every parameter of the ladder, with the reason for each default.
+
+    Risks are fused probabilities in [0, 1] (see :mod:`pipeline.assess.fusion`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enter: tuple[Threshold, Threshold, Threshold, Threshold] = (0.50, 0.70, 0.85, 0.97)
+    """Enter thresholds for IV, III, II, I, on the fused-risk scale of
+    :mod:`pipeline.assess.fusion`. IV at 0.5: the evidence says "hazard" more
+    likely than not; III at 0.7: one strong witness (a sensor at surprise ≈ 6.5,
+    see :func:`~pipeline.assess.fusion.sensor_score`); II at 0.85: a very strong
+    witness, or two agreeing; I at 0.97: above what one witness can reach
+    (:attr:`~pipeline.assess.fusion.FusionConfig.lone_witness_cap`), so red always
+    rests on independent sources agreeing, e.g. a limit exceedance plus a report."""
+    exit: tuple[Threshold, Threshold, Threshold, Threshold] = (0.35, 0.55, 0.75, 0.93)
+    """Exit thresholds for IV, III, II, I: 0.05–0.15 below the enter thresholds, wider
+    than the sample-to-sample wobble of a fused risk near a threshold, so a risk
+    hovering at a threshold does not toggle the tier (hysteresis)."""
+    enter_n: Annotated[int, Field(ge=1, le=20)] = 2
+    enter_m: Annotated[int, Field(ge=1, le=20)] = 3
+    """2 of the last 3 risks: one isolated spike never opens a warning, one dropped
+    or low sample inside a real rise does not delay it, and with sensors reporting
+    about once a minute a warning opens within ~2 minutes of the rise."""
+    exit_dwell_s: Annotated[float, Field(gt=0)] = 300.0
+    """5 minutes below the exit threshold per step down: about five readings of a
+    60-second sensor, longer than the lull between two waves of a storm, and red →
+    resolved takes 20 minutes, which an emergency office accepts for an all-clear."""
+    flap_window_s: Annotated[float, Field(gt=0)] = 1800.0
+    flap_max_reversals: Annotated[int, Field(ge=1, le=50)] = 2
+    """Up, down, up within 30 minutes (2 reversals) is noise for people who must act on
+    each change: it marks the warning flapping and holds its tier until the window
+    holds fewer reversals. Hysteresis and the exit dwell already stop most
+    oscillation; this is the backstop for a risk that swings across both thresholds."""
+
+    @model_validator(mode="after")
+    def _thresholds_are_a_ladder(self) -> TierPolicy:
+        if list(self.enter) != sorted(set(self.enter)):
+            raise ValueError("enter thresholds must rise strictly from IV to I")
+        if list(self.exit) != sorted(set(self.exit)):
+            raise ValueError("exit thresholds must rise strictly from IV to I")
+        if any(out >= into for out, into in zip(self.exit, self.enter, strict=True)):
+            raise ValueError("each exit threshold must lie below its tier's enter threshold (hysteresis)")
+        if self.enter_n > self.enter_m:
+            raise ValueError("enter_n cannot exceed enter_m")
+        return self
+
+    def enter_of(self, tier: Tier) -> float:
+        """The risk at which ``tier`` is entered."""
+        return self.enter[LADDER.index(tier)]
+
+    def exit_of(self, tier: Tier) -> float:
+        """The risk below which ``tier`` starts its exit dwell."""
+        return self.exit[LADDER.index(tier)]
+
+    @property
+    def exit_dwell(self) -> timedelta:
+        """:attr:`exit_dwell_s` as a duration."""
+        return timedelta(seconds=self.exit_dwell_s)
+
+    @property
+    def flap_window(self) -> timedelta:
+        """:attr:`flap_window_s` as a duration."""
+        return timedelta(seconds=self.flap_window_s)
+
+
+class LadderState(BaseModel):
+    """Everything the ladder remembers, as plain data (dwell timers included)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tier: Tier | None = None
+    recent: tuple[float, ...] = ()
+    """The last ``enter_m`` risks, oldest first."""
+    below_since: datetime | None = None
+    """When the risk went below the current tier's exit threshold and stayed there."""
+    changes: tuple[tuple[datetime, int], ...] = ()
+    """Tier changes inside the flap window: (event time, +1 for a rise or -1 for a fall)."""
+    flapping: bool = False
+    last_at: datetime | None = None
+    """Event time of the last risk folded in; older inputs are ignored."""
+    rearm: bool = False
+
+    def is_idle(self, policy: TierPolicy) -> bool:
+        """True when forgetting this state changes nothing (no tier, no pending rise, no history)."""
+        quiet = all(risk < policy.enter_of(Tier.IV) for risk in self.recent)
+        return self.tier is None and quiet and not self.rearm and not self.changes
+
+
+def _reached(policy: TierPolicy, recent: tuple[float, ...], warming_up: bool) -> Tier | None:
+    reached = None
+    for tier in LADDER:
+        if sum(risk >= policy.enter_of(tier) for risk in recent) >= policy.enter_n:
+            reached = tier
+    if warming_up and reached is not None:
+        return Tier.IV
+    return reached
+
+
+def _reversals(changes: tuple[tuple[datetime, int], ...]) -> int:
+    return sum(a[1] != b[1] for a, b in pairwise(changes))
+
+
+def _step_down(tier: Tier) -> Tier | None:
+    index = LADDER.index(tier)
+    return LADDER[index - 1] if index else None
+
+
+def advance(
+    policy: TierPolicy, state: LadderState, at: datetime, risk: float, warming_up: bool
+) -> tuple[LadderState, WarningChange | None]:
+    """Fold the risk at event time ``at`` in; return the new state and the tier change, if any.
+
+    An input older than the last one is ignored (``(state, None)``), so
+    redelivered or out-of-order inputs never move the ladder backwards.
+    """
+    if state.last_at is not None and at < state.last_at:
+        return state, None
+    recent = (*state.recent, risk)[-policy.enter_m :]
+    changes = tuple((t, d) for t, d in state.changes if at - t < policy.flap_window)
+    rearm = state.rearm and risk >= policy.exit_of(Tier.IV)
+    target = None if rearm else _reached(policy, recent, warming_up)
+    tier, below_since, change = state.tier, state.below_since, None
+    flapping = _reversals(changes) >= policy.flap_max_reversals
+    if target is not None and (tier is None or target.severity > tier.severity):
+        change = WarningChange.OPENED if tier is None else WarningChange.ESCALATED
+        tier, below_since = target, None
+    elif tier is not None and risk < policy.exit_of(tier):
+        below_since = below_since or at
+        if at - below_since >= policy.exit_dwell and not flapping:
+            tier = _step_down(tier)
+            change = WarningChange.RESOLVED if tier is None else WarningChange.DE_ESCALATED
+            below_since = at if tier is not None and risk < policy.exit_of(tier) else None
+    elif tier is not None:
+        below_since = None
+    if change is not None:
+        rise = change in (WarningChange.OPENED, WarningChange.ESCALATED)
+        changes = (*changes, (at, 1 if rise else -1))
+        flapping = _reversals(changes) >= policy.flap_max_reversals
+    new_state = LadderState(
+        tier=tier,
+        recent=recent,
+        below_since=below_since,
+        changes=changes,
+        flapping=flapping,
+        last_at=at,
+        rearm=rearm,
+    )
+    return new_state, change
+
+
+def closed_by_operator(state: LadderState) -> LadderState:
+    """The ladder after an operator resolved the warning or marked it false: no tier, re-arm first."""
+    return state.model_copy(update={"tier": None, "below_since": None, "recent": (), "rearm": True})
