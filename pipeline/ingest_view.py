@@ -1,0 +1,47 @@
+"""The worker's ``POST /ingest/{kind}`` view: :class:`~pipeline.http_ingest.HttpIngest` on Faust's web server.
+
+An adapter of a few lines, like the console's views: read the request, let
+the pure handler decide, produce what it returned through the worker's own
+Faust producer (so the worker's Kafka security settings apply), answer.
+A 202 is sent only after Kafka has acknowledged every produced message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from pipeline.http_ingest import HttpIngest, produce_answer, request_from, response_bytes
+from pipeline.topics import TopicNames
+
+logger = logging.getLogger(__name__)
+
+
+def install_ingest(app: faust.App, ingest: HttpIngest, names: TopicNames) -> None:
+    """Serve ``POST /ingest/{kind}`` on ``app``'s web server."""
+
+    async def send(topic: str, key: bytes, value: bytes) -> None:
+        delivery = await app.topic(topic).send(key=key, value=value)
+        await delivery  # the broker's acknowledgement
+
+    @app.page("/ingest/{kind}")
+    class IngestView(faust.web.View):
+        async def post(self, request: Any, kind: str) -> Any:
+            body = await request.content.read(ingest.limits.max_message_bytes + 1)
+            answer = ingest.handle(
+                request_from(kind, request.headers, request.query, body), datetime.now(UTC)
+            )
+            await produce_answer(answer, kind, names, send)
+            if answer.client is not None:
+                logger.info(
+                    "ingest from %s: %d accepted, %d rejected (HTTP %d)",
+                    answer.client,
+                    answer.body.get("accepted", 0),
+                    len(answer.dead_letters),
+                    answer.status,
+                )
+            headers = {"Content-Type": "application/json", **answer.headers}
+            return self.bytes(response_bytes(answer), status=answer.status, headers=headers)
