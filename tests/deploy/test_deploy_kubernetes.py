@@ -1,0 +1,164 @@
+"""deploy/kubernetes/: every manifest validated offline, and the pieces agree with each other.
+
+Core kinds: ``kubernetes-validate --strict`` (the Kubernetes OpenAPI schemas it ships).
+Custom resources (Strimzi, KEDA, Prometheus Operator): the JSON Schemas vendored in
+deploy/schemas/kubernetes/ (see its README for their source).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+from deploy_files import DEPLOY, load_yaml, load_yaml_documents
+
+from pipeline.cli import build_parser
+from pipeline.config import Settings
+from pipeline.kafka_admin import topic_configs
+from pipeline.topics import TopicNames
+
+MANIFESTS = DEPLOY / "kubernetes"
+CRD_SCHEMAS = DEPLOY / "schemas" / "kubernetes"
+STATE_TOPICS = ("warnings.state", "detector.state")
+
+
+def manifest_files() -> list[Path]:
+    return sorted(p for p in MANIFESTS.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+@cache
+def resources() -> tuple[dict[str, Any], ...]:
+    return tuple(doc for path in manifest_files() for doc in load_yaml_documents(path))
+
+
+def only(kind: str) -> dict[str, Any]:
+    (found,) = [r for r in resources() if r["kind"] == kind]
+    return found
+
+
+def crd_schema(resource: dict[str, Any]) -> dict[str, Any] | None:
+    group_version = resource["apiVersion"].replace("/", "-")
+    path = CRD_SCHEMAS / f"{group_version}-{resource['kind']}.schema.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def validate(resource: dict[str, Any]) -> None:
+    """Raise if ``resource`` is invalid: the vendored CRD schema, else the Kubernetes schema."""
+    schema = crd_schema(resource)
+    if schema is not None:
+        jsonschema.validate(resource, schema, cls=jsonschema.Draft202012Validator)
+    else:
+        kubernetes_validate.validate(resource, kubernetes_validate.latest_version(), strict=True)
+
+
+@pytest.mark.parametrize("resource", resources(), ids=lambda r: f"{r['kind']}/{r['metadata']['name']}")
+def test_every_manifest_is_valid(resource: dict[str, Any]) -> None:
+    validate(resource)
+
+
+def test_every_custom_resource_has_a_vendored_schema() -> None:
+    # Built-in API groups have no dot ("apps/v1", "policy/v1", "v1") or end in .k8s.io.
+    custom = [
+        r for r in resources() if "." in r["apiVersion"].split("/")[0] and ".k8s.io/" not in r["apiVersion"]
+    ]
+    assert [r["kind"] for r in custom if crd_schema(r) is None] == []
+    assert {"Kafka", "KafkaTopic", "KafkaUser", "ScaledObject", "PodMonitor"} <= {r["kind"] for r in custom}
+
+
+@pytest.mark.parametrize(
+    ("kind", "misspell"),
+    [
+        ("Deployment", lambda r: r["spec"]["template"]["spec"]["containers"][0].update(readinesProbe={})),
+        ("ScaledObject", lambda r: r["spec"].update(maxReplicas=12)),
+        ("KafkaUser", lambda r: r["spec"]["authentication"].update(type="scram-sha-256")),
+        ("PodMonitor", lambda r: r["spec"]["podMetricsEndpoints"][0].update(interval="15 seconds")),
+    ],
+)
+def test_a_misspelt_field_is_rejected(kind: str, misspell: Any) -> None:
+    broken = copy.deepcopy(next(r for r in resources() if r["kind"] == kind))
+    misspell(broken)
+    with pytest.raises((jsonschema.ValidationError, kubernetes_validate.ValidationError)):
+        validate(broken)
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = load_yaml(MANIFESTS / "kustomization.yaml")["resources"]
+    assert sorted(listed) == [p.name for p in manifest_files()]
+
+
+def worker_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    data = only("ConfigMap")["data"]
+    fields = {f"RISKWATCH_{name.upper()}" for name in Settings.model_fields}
+    assert set(data) - fields == set(), "unknown RISKWATCH_* names are silently ignored at run time"
+    for key, value in data.items():
+        monkeypatch.setenv(key, value)
+    return Settings()
+
+
+def topics() -> list[dict[str, Any]]:
+    return [r for r in resources() if r["kind"] == "KafkaTopic"]
+
+
+def test_topics_partitions_and_autoscaling_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = worker_settings(monkeypatch)
+    partitions = {t["spec"]["partitions"] for t in topics()}
+    assert partitions == {settings.partitions}, "one partition count for every topic keyed by community"
+    scaled = only("ScaledObject")["spec"]
+    assert scaled["maxReplicaCount"] == settings.partitions, "more workers than partitions sit idle"
+    assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
+    (trigger,) = scaled["triggers"]
+    assert trigger["type"] == "kafka"
+    assert trigger["metadata"]["consumerGroup"] == settings.app_id
+    assert trigger["metadata"]["allowIdleConsumers"] == "false"
+    assert trigger["metadata"]["topic"] in {t["spec"]["topicName"] for t in topics()}
+    assert scaled["scaleTargetRef"]["name"] == only("Deployment")["metadata"]["name"]
+
+
+def test_state_topics_are_compacted_and_every_topic_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = worker_settings(monkeypatch)
+    by_name = {t["spec"]["topicName"]: t["spec"] for t in topics()}
+    state = {f"{settings.topic_prefix}{name}" for name in STATE_TOPICS}
+    assert set(by_name) == set(TopicNames.from_settings(settings).all()) | state
+    for name, spec in by_name.items():
+        assert (spec["config"].get("cleanup.policy") == "compact") == (name in state), name
+        assert spec["replicas"] == settings.replication_factor, name
+        expected = topic_configs(settings, name)
+        assert {key: str(spec["config"].get(key)) for key in expected} == expected, name
+
+
+def test_kafka_offers_scram_and_every_user_uses_it() -> None:
+    listeners = only("Kafka")["spec"]["kafka"]["listeners"]
+    assert any(
+        listener.get("authentication", {}).get("type") == "scram-sha-512" and listener["tls"]
+        for listener in listeners
+    )
+    users = [r for r in resources() if r["kind"] == "KafkaUser"]
+    assert users and all(u["spec"]["authentication"]["type"] == "scram-sha-512" for u in users)
+    keda_secrets = {ref["name"] for ref in only("TriggerAuthentication")["spec"]["secretTargetRef"]}
+    assert keda_secrets & {u["metadata"]["name"] for u in users}, "KEDA authenticates as a KafkaUser"
+
+
+def test_workers_are_probed_sized_and_selected_consistently(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = worker_settings(monkeypatch)
+    deployment = only("Deployment")
+    pod = deployment["spec"]["template"]
+    labels = pod["metadata"]["labels"]
+    (container,) = pod["spec"]["containers"]
+    assert callable(build_parser().parse_args(container["args"]).run)
+    assert container["ports"][0]["containerPort"] == settings.web_port and settings.web_host == "0.0.0.0"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] != "/ready", "a rebalance must not restart workers"
+    assert {"requests", "limits"} <= set(container["resources"])
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert str(settings.data_dir) in {m["mountPath"] for m in container["volumeMounts"]}
+    for kind in ("PodDisruptionBudget", "PodMonitor"):
+        assert only(kind)["spec"]["selector"]["matchLabels"].items() <= labels.items(), kind
+    assert only("Service")["spec"]["selector"].items() <= labels.items()
+    assert only("PodMonitor")["spec"]["podMetricsEndpoints"][0]["port"] == container["ports"][0]["name"]
