@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/riskwatch demo
 
 test: $(STAMP)
+	bash tests/setup/system-packages.sh
 	$(BIN)/ruff check schemas detectors pipeline tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -26,6 +27,7 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 test-integration: $(STAMP)
+	bash tests/setup/system-packages.sh
 	$(BIN)/python -m pytest tests/integration
 
 lint: $(STAMP)

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
+from pipeline.console.board import WarningBoard
+from pipeline.console.feed import BoardFeed
+from pipeline.console.web import install_console
 from pipeline.consumer_lag import PartitionProgress
 from pipeline.faust_transport import RiskwatchFaustApp
+from pipeline.http_ingest import HttpIngest
+from pipeline.ingest_view import install_ingest
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
-from pipeline.processing import EventProcessor, InboundMessage
+from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
+from pipeline.state_sync import StateSync
 from pipeline.topics import TopicNames
+from schemas.feedback import Feedback
 
 
 def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
@@ -22,6 +32,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     app = RiskwatchFaustApp(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")],
+        broker_credentials=settings.kafka.faust_credentials(),
         store="memory://",
         value_serializer="raw",
         key_serializer="raw",
@@ -42,10 +53,45 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     app.riskwatch_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
     names = TopicNames.from_settings(settings)
     metrics = PipelineMetrics()
-    processor = EventProcessor(settings, metrics, SystemClock())
+    detectors = detector_for(settings)
+    detector_books = (
+        DetectorCheckpoints(detectors, settings.state_key.get_secret_value().encode(), series_kind)
+        if settings.state_key is not None
+        else None
+    )
+    processor = EventProcessor(
+        settings,
+        metrics,
+        SystemClock(),
+        detectors,
+        series_changed=detector_books.touched if detector_books else None,
+    )
+    assessment_books = AssessmentCheckpoints(processor.assessor) if detector_books else None
+    if assessment_books is not None:
+        processor.community_changed = assessment_books.touched
     inputs = app.topic(*names.input_kinds())
     warnings_topic = app.topic(names.warnings)
     deadletter_topic = app.topic(names.deadletter)
+    feedback_topic = app.topic(names.feedback)
+    device_faults_topic = app.topic(names.device_faults)
+    board_feed = BoardFeed(WarningBoard())
+
+    async def send_feedback(feedback: Feedback) -> None:
+        await feedback_topic.send(
+            key=feedback.community_id.encode(), value=feedback.model_dump_json().encode()
+        )
+
+    install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
+    install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_warnings() -> None:
+        await board_feed.run(bootstrap_servers, names.warnings, settings.kafka)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    def _close_event_streams(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        board_feed.closed.set()  # open console streams end now, not at their next keep-alive
+
     state = {"assigned": False}
     progress = PartitionProgress()
     input_topics = set(names.input_kinds())
@@ -61,31 +107,98 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     metrics.track_consumer_lag(consumer_lag)
 
+    async def send(outcome: Outcome, key: bytes | None = None) -> None:
+        for letter in outcome.dead_letters:
+            await deadletter_topic.send(key=key, value=letter.model_dump_json().encode())
+        for event in outcome.assessment.events:
+            warning = event.warning
+            await warnings_topic.send(
+                key=warning.community_id.encode(), value=warning.model_dump_json().encode()
+            )
+        for notification in outcome.assessment.notifications:
+            for topic in notification.topics:
+                await app.topic(settings.topic_prefix + topic).send(
+                    key=notification.community_id.encode(), value=notification.model_dump_json().encode()
+                )
+        for fault in outcome.assessment.device_faults:
+            await device_faults_topic.send(
+                key=fault.community_id.encode(), value=fault.model_dump_json().encode()
+            )
+
     @app.agent(inputs, name="ingest")
     async def ingest(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            outcome = processor.handle(
-                InboundMessage(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    timestamp_s=message.timestamp,
-                )
+            inbound = InboundMessage(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key,
+                value=message.value,
+                timestamp_s=message.timestamp,
             )
-            for letter in outcome.dead_letters:
-                await deadletter_topic.send(key=message.key, value=letter.model_dump_json().encode())
-            for warning in outcome.warnings:
-                await warnings_topic.send(
-                    key=warning.community_id.encode(), value=warning.model_dump_json().encode()
-                )
+            await send(processor.handle(inbound), message.key)
             progress.processed(message.topic, message.partition, message.offset)
 
+    @app.agent(feedback_topic, name="operator-actions")
+    async def operator_actions(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                feedback = Feedback.model_validate_json(event.value)
+            except ValidationError as error:
+                app.log.warning("ignoring an invalid record on the feedback topic: %s", error)
+                continue
+            await send(processor.act(feedback, event.message.partition))
+
+    @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
+    async def tick() -> None:
+        await send(processor.tick())
+
+    sync = (
+        StateSync(
+            app,
+            bootstrap_servers,
+            settings.kafka,
+            metrics,
+            {
+                "detector": (names.detector_state, detector_books),
+                "assessment": (names.warnings_state, assessment_books),
+            },
+        )
+        if detector_books is not None and assessment_books is not None
+        else None
+    )
+    if sync is not None:
+
+        @app.timer(interval=settings.checkpoint_interval_s)  # type: ignore[untyped-decorator]
+        async def checkpoint() -> None:
+            await sync.write()
+
+    def readings_partitions(tps: Any) -> set[int]:
+        return {tp.partition for tp in tps if tp.topic == names.readings}
+
     # mode types receivers as positional-only; any callable taking (sender, ..., signal=) works.
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def _revoked(sender: Any, revoked: Any, *, signal: Any, **kwargs: Any) -> None:
+        state["assigned"] = False
+        if sync is not None:
+            partitions = readings_partitions(revoked)
+            await sync.write(partitions)
+            sync.forget(partitions)
+
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    def _assigned(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+    async def _assigned(sender: Any, assigned: Any, *, signal: Any, **kwargs: Any) -> None:
+        if sync is not None:
+            partitions = readings_partitions(assigned)
+            reports = await sync.restore(partitions)
+            for label, report in reports.items():
+                app.log.info(
+                    "restored %d %s states for partitions %s; refused %s",
+                    report.restored,
+                    label,
+                    sorted(partitions),
+                    dict(report.rejected) or "none",
+                )
         state["assigned"] = True
 
     @app.page("/metrics")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pipeline.assess.config import AssessmentConfig
+from pipeline.decoding import DecodeLimits
+from pipeline.http_ingest import IngestToken
+from pipeline.kafka_security import KafkaSecurity
+from pipeline.mqtt_bridge import MqttSettings
 from schemas.types import IDENTIFIER_PATTERN
 
 
@@ -31,7 +36,15 @@ class ConfigurationError(ValueError):
 class Settings(BaseSettings):
     """All riskwatch configuration. See the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="RISKWATCH_", extra="forbid", frozen=True)
+    # RISKWATCH_KAFKA_SASL_PASSWORD fills kafka.sasl_password: "_" splits once, into a group.
+    model_config = SettingsConfigDict(
+        env_prefix="RISKWATCH_",
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+    )
 
     # --- broker -------------------------------------------------------------------------
     bootstrap_servers: str | None = Field(
@@ -61,7 +74,51 @@ class Settings(BaseSettings):
     # --- detection and assessment ----------------------------------------------------------
     detector_warmup: Annotated[int, Field(ge=1)] = 30
     detector_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.02
-    resolve_after_s: Annotated[float, Field(gt=0)] = 120.0
+    tick_interval_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    assessment: AssessmentConfig = Field(
+        default_factory=AssessmentConfig,
+        description="Tier ladder, fusion, episodes, routes, communities and districts "
+        "([assessment] tables in the TOML file).",
+    )
+
+    # --- security and device ingress --------------------------------------------------------
+    kafka: KafkaSecurity = Field(
+        default_factory=KafkaSecurity,
+        description="SASL/SCRAM and TLS of every Kafka client (RISKWATCH_KAFKA_*; [kafka] in TOML).",
+    )
+    ingest_tokens: list[IngestToken] = Field(
+        default_factory=list,
+        description="Bearer tokens of POST /ingest/{kind}, JSON: "
+        '[{"name": "gw-1", "token": "...", "communities": ["c1"]}]. Empty: the endpoint refuses all.',
+    )
+    mqtt: MqttSettings = Field(
+        default_factory=MqttSettings, description="The MQTT bridge (RISKWATCH_MQTT_*; [mqtt] in TOML)."
+    )
+
+    # --- state that survives restarts --------------------------------------------------------
+    state_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key (>= 16 bytes) signing detector checkpoints. Unset: no checkpoints; "
+        "models re-warm after a restart.",
+    )
+    checkpoint_interval_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+
+    @field_validator("state_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("must be at least 16 bytes long")
+        return value
+
+    @property
+    def decode_limits(self) -> DecodeLimits:
+        """The bounds every entry point (Kafka, HTTP, MQTT) applies to a message."""
+        return DecodeLimits(
+            max_message_bytes=self.max_message_bytes,
+            max_batch_events=self.max_batch_events,
+            max_event_age=self.max_event_age,
+            max_event_ahead=self.max_event_ahead,
+        )
 
     @property
     def max_record_bytes(self) -> int:

@@ -215,7 +215,7 @@ class MessageDecoder:
             return Rejection(
                 RejectReason.MISSING_FIELD, f"field 'kind' is required; expected {self.expected_kind!r}"
             )
-        if kind not in EVENT_MODELS:
+        if not isinstance(kind, str) or kind not in EVENT_MODELS:
             return Rejection(
                 RejectReason.UNKNOWN_KIND,
                 f"unknown event kind {kind!r:.60}; known kinds: {', '.join(EVENT_MODELS)}",

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from pipeline.assess.tiers import TierPolicy
 from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
-from pipeline.demo_events import demo_batches
 from pipeline.kafka_admin import ensure_topics
+from pipeline.simulation.encoding import batch_json
+from pipeline.simulation.live import live_feed
 from pipeline.topics import TopicNames
 from pipeline.warning_lines import warning_line
 from pipeline.worker_process import WorkerProcess
@@ -38,9 +39,10 @@ def _print_warnings(bootstrap: str, topic: str, stop: threading.Event, started: 
         consumer.close()
 
 
-#: The demo's flood lasts seconds, not hours: resolve after 10 s of quiet so a
-#: newcomer sees a warning rise and fall (unless RISKWATCH_RESOLVE_AFTER_S is set).
-DEMO_RESOLVE_AFTER_S = 10.0
+#: The demo's flood lasts seconds, not hours: step a tier down after 5 s of quiet
+#: (instead of 5 min) so a newcomer sees a warning rise and fall within a minute,
+#: unless an assessment configuration was given.
+DEMO_TIERS = TierPolicy(exit_dwell_s=5.0, flap_window_s=30.0)
 
 
 def run_demo(
@@ -57,15 +59,16 @@ def run_demo(
             bootstrap = broker.bootstrap_servers
             print(f"embedded Tansu broker on {bootstrap}")
         demo_values: dict[str, object] = {"bootstrap_servers": bootstrap}
-        if "resolve_after_s" not in settings.model_fields_set:
-            demo_values["resolve_after_s"] = DEMO_RESOLVE_AFTER_S
+        if "assessment" not in settings.model_fields_set:
+            demo_values["assessment"] = settings.assessment.model_copy(update={"tiers": DEMO_TIERS})
         settings = settings.model_copy(update=demo_values)
         ensure_topics(settings, bootstrap)
         worker = stack.enter_context(WorkerProcess(settings, logs / "worker.log"))
         print(f"worker starting (log: {worker.log_file}) ...")
         print(f"worker ready in {worker.wait_ready():.1f} s")
         print(f"metrics: {worker.base_url}/metrics")
-        print(f"simulating {communities} communities; a flood is scripted in one of them. Ctrl-C stops.\n")
+        print(f"console: {worker.base_url}/console")
+        print(f"simulating {communities} communities; an incident every 2 minutes. Ctrl-C stops.\n")
         topics = TopicNames.from_settings(settings)
         stop = threading.Event()
         printer = threading.Thread(
@@ -76,15 +79,26 @@ def run_demo(
         stack.callback(stop.set)
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
         stack.callback(producer.close)
-        tick = 0
+        topic_of = {kind: topic for topic, kind in topics.input_kinds().items()}
+        feed = live_feed(
+            communities=communities,
+            seed=seed,
+            tick=timedelta(seconds=tick_s),
+            incident_every=timedelta(minutes=2),
+            start=datetime.now(UTC),
+        )
+        began = time.monotonic()
         try:
-            while run_for_s is None or time.monotonic() - started < run_for_s:
-                now = datetime.now(UTC)
-                for community, batch in demo_batches(
-                    tick=tick, communities=communities, now=now, seed=seed
-                ).items():
-                    producer.send(topics.readings, key=community.encode(), value=json.dumps(batch).encode())
-                tick += 1
-                time.sleep(tick_s)
+            for tick in feed:
+                if run_for_s is not None and time.monotonic() - started >= run_for_s:
+                    break
+                time.sleep(max(0.0, began + tick.offset_s - time.monotonic()))
+                for incident in tick.new_incidents:
+                    where, tier = ", ".join(incident.communities), incident.expected_tier.label
+                    print(f"   scripted: {incident.kind.value} in {where} (deserves {tier})")
+                for batch in tick.batches:
+                    producer.send(
+                        topic_of[batch.kind], key=batch.community_id.encode(), value=batch_json(batch)
+                    )
         except KeyboardInterrupt:
             print("\nstopping ...")

@@ -16,18 +16,26 @@ from pipeline.topics import TopicNames
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     """Per-topic broker settings: input topics refuse messages above ``max_message_bytes``
-    at produce time; the dead-letter topic takes a dead letter holding such a message."""
+    at produce time; the dead-letter topic takes a dead letter holding such a message;
+    the state topics are compacted."""
     names = TopicNames.from_settings(settings)
     if name in names.input_kinds():
         return {"max.message.bytes": str(settings.max_message_bytes)}
     if name == names.deadletter:
         return {"max.message.bytes": str(settings.max_record_bytes)}
+    if name in (names.detector_state, names.warnings_state):
+        # Only the latest state per series matters: compaction keeps just that.
+        return {"cleanup.policy": "compact"}
     return {}
 
 
 def ensure_topics(settings: Settings, bootstrap_servers: str) -> list[str]:
     """Create every missing riskwatch topic; return the names that were created."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=f"{settings.app_id}-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id=f"{settings.app_id}-admin",
+        **settings.kafka.kafka_python_kwargs(),
+    )
     try:
         existing = set(admin.list_topics())
         missing = [name for name in TopicNames.from_settings(settings).all() if name not in existing]

@@ -112,6 +112,29 @@ class PipelineMetrics:
             "Series whose detector has not yet seen enough data to warn.",
             registry=self.registry,
         )
+        self.notifications = Counter(
+            "riskwatch_notifications_total",
+            "Responder notifications, by kind (opened, escalated, repeat, ack_overdue, ...) and outcome.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.checkpoint_records = Counter(
+            "riskwatch_checkpoint_records_total",
+            "States written to the state topics, by state (detector or assessment).",
+            ["state"],
+            registry=self.registry,
+        )
+        self.restored_states = Counter(
+            "riskwatch_restored_states_total",
+            "States read back on partition assignment, by state and outcome (restored or reject reason).",
+            ["state", "outcome"],
+            registry=self.registry,
+        )
+        self.checkpoint_age = Gauge(
+            "riskwatch_checkpoint_age_seconds",
+            "Seconds since the last completed checkpoint (since start if none yet).",
+            registry=self.registry,
+        )
 
     def track_series(self, monitored: Callable[[], int], warming_up: Callable[[], int]) -> None:
         """Compute the series gauges at scrape time from the live detector bank."""

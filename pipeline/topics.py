@@ -26,6 +26,11 @@ class TopicNames:
     warnings: str
     deadletter: str
     feedback: str
+    detector_state: str
+    warnings_state: str
+    device_faults: str
+    responders: tuple[str, ...] = ()
+    """One topic per responder route of the assessment configuration (departments, police, ...)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TopicNames:
@@ -38,6 +43,10 @@ class TopicNames:
             warnings=f"{p}warnings",
             deadletter=f"{p}deadletter",
             feedback=f"{p}feedback",
+            detector_state=f"{p}detector.state",
+            warnings_state=f"{p}warnings.state",
+            device_faults=f"{p}device.faults",
+            responders=tuple(sorted({f"{p}{route.topic}" for route in settings.assessment.routes})),
         )
 
     def input_kinds(self) -> dict[str, EventKind]:
@@ -50,4 +59,15 @@ class TopicNames:
 
     def all(self) -> list[str]:
         """Every topic the pipeline uses."""
-        return [self.readings, self.telemetry, self.reports, self.warnings, self.deadletter, self.feedback]
+        return [
+            self.readings,
+            self.telemetry,
+            self.reports,
+            self.warnings,
+            self.deadletter,
+            self.feedback,
+            self.detector_state,
+            self.warnings_state,
+            self.device_faults,
+            *self.responders,
+        ]

@@ -26,9 +26,12 @@ class WorkerStartError(RuntimeError):
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The ``RISKWATCH_*`` variables that reproduce ``settings`` in another process."""
+    values = json.loads(settings.model_dump_json(context={"reveal_secrets": True}))
+    if settings.state_key is not None:
+        values["state_key"] = settings.state_key.get_secret_value()
     return {
-        f"RISKWATCH_{name.upper()}": str(value)
-        for name, value in settings.model_dump(mode="json").items()
+        f"RISKWATCH_{name.upper()}": json.dumps(value) if isinstance(value, dict | list) else str(value)
+        for name, value in values.items()
         if value is not None
     }
 

@@ -63,15 +63,19 @@ class Workload:
 
 
 def spike_message(community: str, device: int, at: datetime, value: float = 5.0) -> tuple[bytes, bytes]:
-    """One reading far above a warmed series' normal: opens a warning for ``community``."""
-    reading = {
-        "kind": "sensor_reading",
-        "event_id": f"{community}-spike-{at.timestamp()}",
-        "community_id": community,
-        "event_time": at.isoformat(),
-        "device_id": f"d{device}",
-        "sensor_type": "water_level",
-        "value": value,
-        "unit": "m",
-    }
-    return community.encode(), json.dumps([reading]).encode()
+    """Two readings far above a warmed series' normal: opens a warning for ``community``
+    (the tier ladder enters on 2 of 3 readings)."""
+    readings = [
+        {
+            "kind": "sensor_reading",
+            "event_id": f"{community}-spike-{at.timestamp()}-{n}",
+            "community_id": community,
+            "event_time": at.isoformat(),
+            "device_id": f"d{device}",
+            "sensor_type": "water_level",
+            "value": value,
+            "unit": "m",
+        }
+        for n in range(2)
+    ]
+    return community.encode(), json.dumps(readings).encode()

@@ -52,7 +52,7 @@ def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``bench`` and its ``detectors`` benchmark."""
+    """Add ``bench`` and its ``detectors`` and ``pipeline`` benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     detectors = benchmarks.add_parser(
@@ -63,3 +63,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     detectors.add_argument("--detector", action="append", help="detector name (repeatable; default: all)")
     detectors.add_argument("--json", action="store_true", help="print JSON instead of a table")
     detectors.set_defaults(run=run_detectors)
+    pipeline = benchmarks.add_parser(
+        "pipeline", help="full pipeline vs raw consume + decode; latency; 2 workers vs 1; memory per series"
+    )
+    pipeline.add_argument("--communities", type=int, default=200)
+    pipeline.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
+    pipeline.add_argument("--ticks", type=int, default=100)
+    pipeline.add_argument("--partitions", type=int, default=4)
+    pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pipeline.set_defaults(run=run_pipeline)
+
+
+def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the pipeline benchmark on a fresh embedded broker and print its figures."""
+    from pipeline.benchmarks.pipeline_bench import run_pipeline_bench
+
+    report = run_pipeline_bench(
+        communities=args.communities,
+        devices=args.devices,
+        ticks=args.ticks,
+        partitions=args.partitions,
+        data_dir=Path(settings.data_dir) / "bench",
+    )
+    print(report.as_json() if args.json else report.as_table())
+    return 0

@@ -1,4 +1,8 @@
-"""The foundation slice on a real broker: readings in, warnings and dead letters out, metrics counted."""
+"""The whole slice on a real broker: readings in, warnings and dead letters out, metrics counted.
+
+A warning opens on a sustained deviation (the ladder's 2-of-3 entry rule), so each
+"spike" here is three anomalous readings; one sensor alone reaches II orange at most.
+"""
 
 from __future__ import annotations
 
@@ -63,9 +67,11 @@ def test_a_spike_warns_its_community_and_a_quiet_series_does_not(
     # after it, a gas spike is the sentinel: if the quiet series had warned, that
     # warning would stand before the sentinel's.
     publish(producer, topics.readings, "c-quiet", readings("c-quiet", quiet(61, 1.0, 0.005, seed=2)))
-    publish(producer, topics.readings, "c-hot", readings("c-hot", [*baseline, 1.16]))
+    publish(producer, topics.readings, "c-hot", readings("c-hot", [*baseline, 1.3, 1.3, 1.3]))
     gas = quiet(60, 2.0, 0.1, seed=3)
-    publish(producer, topics.readings, "c-quiet", readings("c-quiet", [*gas, 9.0], "gas_ch4", "%LEL"))
+    publish(
+        producer, topics.readings, "c-quiet", readings("c-quiet", [*gas, 9.0, 9.0, 9.0], "gas_ch4", "%LEL")
+    )
 
     def seen_both(records: list[Any]) -> bool:
         communities = {w.community_id for w in warnings_of(records)}
@@ -127,14 +133,21 @@ def test_every_invalid_message_lands_in_the_dead_letter_topic_with_its_reason(
         assert letter.source_topic == topics.readings
         assert letter.reason
     # The worker kept going: a valid reading after the bad ones is still processed.
-    publish(producer, topics.readings, "c-after", readings("c-after", [*quiet(60, 3.0, 0.01, 4), 3.5]))
+    publish(
+        producer, topics.readings, "c-after", readings("c-after", [*quiet(60, 3.0, 0.01, 4), 3.5, 3.5, 3.5])
+    )
     read_until(broker, topics.warnings, lambda rs: any(w.community_id == "c-after" for w in warnings_of(rs)))
 
 
 def test_metrics_endpoint_counts_events_dead_letters_and_warnings(
     worker: WorkerProcess, broker: EmbeddedBroker, producer: KafkaProducer, topics: TopicNames
 ) -> None:
-    publish(producer, topics.readings, "c-metrics", readings("c-metrics", [*quiet(60, 5.0, 0.01, 5), 6.0]))
+    publish(
+        producer,
+        topics.readings,
+        "c-metrics",
+        readings("c-metrics", [*quiet(60, 5.0, 0.01, 5), 6.0, 6.0, 6.0]),
+    )
     read_until(
         broker, topics.warnings, lambda rs: any(w.community_id == "c-metrics" for w in warnings_of(rs))
     )
@@ -147,12 +160,12 @@ def test_metrics_endpoint_counts_events_dead_letters_and_warnings(
         for s in family.samples
     }
     assert samples[("riskwatch_events_received_total", (("kind", "sensor_reading"),))] >= 61
-    assert samples[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "I")))] >= 1
+    assert samples[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "II")))] >= 1
     assert samples[("riskwatch_processing_latency_seconds_count", (("kind", "sensor_reading"),))] >= 1
     assert samples[("riskwatch_series_monitored", ())] >= 1
     assert (
         samples[
-            ("riskwatch_warnings_active", (("community", "c-metrics"), ("hazard", "flood"), ("tier", "I")))
+            ("riskwatch_warnings_active", (("community", "c-metrics"), ("hazard", "flood"), ("tier", "II")))
         ]
         == 1
     )

@@ -42,7 +42,9 @@ def test_missing_config_file_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 def test_settings_survive_the_trip_to_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = load_settings(partitions=3, bootstrap_servers="h:1", resolve_after_s=12.5)
+    original = load_settings(
+        partitions=3, bootstrap_servers="h:1", checkpoint_interval_s=12.5, state_key="k" * 20
+    )
     for name, value in settings_environment(original).items():
         monkeypatch.setenv(name, value)
     assert load_settings() == original

@@ -67,6 +67,8 @@ def test_fast_and_slow_paths_judge_skew_and_community_alike() -> None:
         (b"[]", RejectReason.WRONG_SHAPE),
         (json.dumps([reading(i) for i in range(4)]).encode(), RejectReason.BATCH_TOO_LARGE),
         (json.dumps(reading(kind="weather_report")).encode(), RejectReason.UNKNOWN_KIND),
+        (json.dumps(reading(kind=["sensor_reading"])).encode(), RejectReason.UNKNOWN_KIND),
+        (json.dumps(reading(kind={"a": 1})).encode(), RejectReason.UNKNOWN_KIND),
         (json.dumps(reading(kind="device_telemetry")).encode(), RejectReason.WRONG_TOPIC),
         (
             json.dumps({k: v for k, v in reading().items() if k != "kind"}).encode(),

@@ -1,4 +1,4 @@
-"""The worker's per-message decisions, without a broker."""
+"""The worker's decisions end to end, without a broker: messages in, warning changes out."""
 
 from __future__ import annotations
 
@@ -7,30 +7,33 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from pipeline.assess.tiers import TierPolicy
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
+from pipeline.metrics_scrape import parse_exposition
 from pipeline.processing import EventProcessor, InboundMessage
+from pipeline.signals import FALSE_ALARM_PENALTY
 from pipeline.topics import TopicNames
-from schemas import Hazard, RejectReason, Tier
+from schemas import Feedback, Hazard, RejectReason, Tier, WarningChange, WarningStatus
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(detector_warmup=30)
 TOPICS = TopicNames.from_settings(SETTINGS)
 
 
-def readings(community: str, values: list[float], sensor: str = "water_level", unit: str = "m") -> bytes:
+def readings(
+    community: str, values: list[float], sensor: str = "water_level", unit: str = "m", device: str = "dev-1"
+) -> bytes:
     start = NOW - timedelta(minutes=len(values))
     return json.dumps(
         [
             {
                 "kind": "sensor_reading",
-                "event_id": f"{community}-{i}",
+                "event_id": f"{community}-{device}-{i}",
                 "community_id": community,
                 "event_time": (start + timedelta(minutes=i)).isoformat(),
-                "device_id": "dev-1",
+                "device_id": device,
                 "sensor_type": sensor,
                 "value": v,
                 "unit": unit,
@@ -51,52 +54,96 @@ def message(value: bytes, key: str, topic: str = TOPICS.readings, offset: int = 
     )
 
 
-def samples(metrics: PipelineMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    found = {}
-    for family in text_string_to_metric_families(metrics.exposition().decode()):
-        for s in family.samples:
-            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return found
+def quiet(n: int = 60, level: float = 1.0, sd: float = 0.005, seed: int = 1) -> list[float]:
+    rng = random.Random(seed)
+    return [level + rng.gauss(0, sd) for _ in range(n)]
 
 
 def make_processor() -> tuple[EventProcessor, PipelineMetrics]:
     metrics = PipelineMetrics()
-    return EventProcessor(SETTINGS, metrics, ManualClock(NOW)), metrics
+    return EventProcessor(SETTINGS, metrics, ManualClock(NOW), None), metrics
 
 
-def test_a_spike_after_warm_up_raises_a_flood_warning_for_its_community() -> None:
+def samples(metrics: PipelineMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return parse_exposition(metrics.exposition().decode())
+
+
+def test_a_sustained_rise_warns_its_community_and_a_quiet_series_does_not() -> None:
     processor, metrics = make_processor()
-    rng = random.Random(1)
-    quiet = [1.0 + rng.gauss(0, 0.005) for _ in range(60)]
-    assert processor.handle(message(readings("c-quiet", quiet), "c-quiet")).warnings == []
-    outcome = processor.handle(message(readings("c-hot", [*quiet, 1.16]), "c-hot"))
-    [warning] = outcome.warnings
-    assert (warning.community_id, warning.hazard, warning.tier) == ("c-hot", Hazard.FLOOD, Tier.II)
-    assert warning.evidence[0].series == "c-hot/dev-1/water_level"
-    assert warning.evidence[0].value == 1.16
+    assert processor.handle(message(readings("c-quiet", quiet()), "c-quiet")).warnings == []
+    [warning] = processor.handle(message(readings("c-hot", [*quiet(), 1.3, 1.3, 1.3]), "c-hot")).warnings
+    assert (warning.community_id, warning.hazard, warning.change) == (
+        "c-hot",
+        Hazard.FLOOD,
+        WarningChange.OPENED,
+    )
+    assert warning.tier is Tier.II, "one sensor alone stops below red (lone-witness cap)"
+    assert warning.evidence[0].series == "c-hot/dev-1/water_level" and warning.evidence[0].value == 1.3
     found = samples(metrics)
-    assert found[("riskwatch_events_received_total", (("kind", "sensor_reading"),))] == 121
+    assert found[("riskwatch_events_received_total", (("kind", "sensor_reading"),))] == 123
     assert found[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "II")))] == 1
+    assert (
+        found[("riskwatch_warnings_active", (("community", "c-hot"), ("hazard", "flood"), ("tier", "II")))]
+        == 1
+    )
     assert found[("riskwatch_series_monitored", ())] == 2
-    assert found[("riskwatch_processing_latency_seconds_count", (("kind", "sensor_reading"),))] == 2
 
 
-def test_nothing_warns_while_warming_up() -> None:
+def test_a_lone_spike_does_not_open_a_warning() -> None:
     processor, _ = make_processor()
-    assert processor.handle(message(readings("c-1", [1.0] * 10 + [9.0]), "c-1")).warnings == []
+    assert processor.handle(message(readings("c-1", [*quiet(), 1.5, 1.0, 1.0]), "c-1")).warnings == []
+
+
+def test_two_sensors_agreeing_reach_red() -> None:
+    processor, _ = make_processor()
+    processor.handle(message(readings("c-2", [*quiet(), 1.4, 1.4], device="wl-a"), "c-2"))
+    changes = processor.handle(message(readings("c-2", [*quiet(seed=2), 1.4, 1.4], device="wl-b"), "c-2"))
+    assert changes.warnings[-1].tier is Tier.I
+    assert {e.series for e in changes.warnings[-1].evidence} >= {
+        "c-2/wl-a/water_level",
+        "c-2/wl-b/water_level",
+    }
+
+
+def test_a_physical_limit_warns_even_before_the_model_has_warmed_up() -> None:
+    processor, _ = make_processor()
+    [warning] = processor.handle(
+        message(readings("c-gas", [2.0, 30.0, 30.0], "gas_ch4", "%LEL"), "c-gas")
+    ).warnings
+    assert warning.hazard is Hazard.GAS_LEAK and warning.tier.severity >= Tier.III.severity
+    assert "limits" in warning.evidence[0].model
+
+
+def test_operator_actions_change_the_warning_and_false_alarms_raise_the_threshold() -> None:
+    processor, _ = make_processor()
+    [warning] = processor.handle(message(readings("c-op", [*quiet(), 1.3, 1.3, 1.3]), "c-op")).warnings
+
+    def feedback(action: str) -> Feedback:
+        return Feedback(
+            feedback_id=f"f-{action}",
+            warning_id=warning.warning_id,
+            community_id="c-op",
+            action=action,
+            operator="duty officer",
+            time=NOW,
+        )
+
+    [ack] = processor.act(feedback("acknowledge"), 0).warnings
+    assert (ack.status, ack.caused_by, ack.revision) == (WarningStatus.ACKNOWLEDGED, "duty officer", 2)
+    [false_alarm] = processor.act(feedback("false_alarm"), 0).warnings
+    assert false_alarm.status is WarningStatus.FALSE_ALARM
+    assert processor.sensors.penalty("c-op/dev-1/water_level") == FALSE_ALARM_PENALTY
 
 
 def test_bad_messages_become_counted_dead_letters_and_processing_goes_on() -> None:
     processor, metrics = make_processor()
-    bad = processor.handle(message(b"{nope", "c-1", offset=7))
-    [letter] = bad.dead_letters
+    [letter] = processor.handle(message(b"{nope", "c-1", offset=7)).dead_letters
     assert (letter.reason_class, letter.offset, letter.raw) == (RejectReason.NOT_JSON, 7, b"{nope")
-    good = processor.handle(message(readings("c-1", [1.0]), "c-1", offset=8))
-    assert good.dead_letters == []
+    assert processor.handle(message(readings("c-1", [1.0]), "c-1", offset=8)).dead_letters == []
     assert samples(metrics)[("riskwatch_dead_letters_total", (("reason", "not_json"),))] == 1
 
 
-def test_reports_and_telemetry_are_validated_on_their_own_topics() -> None:
+def test_telemetry_and_reports_are_validated_on_their_own_topics_and_assessed() -> None:
     processor, metrics = make_processor()
     telemetry: dict[str, Any] = {
         "kind": "device_telemetry",
@@ -104,6 +151,7 @@ def test_reports_and_telemetry_are_validated_on_their_own_topics() -> None:
         "community_id": "c-1",
         "event_time": NOW.isoformat(),
         "device_id": "dev-1",
+        "status": "offline",
     }
     assert (
         processor.handle(message(json.dumps(telemetry).encode(), "c-1", TOPICS.telemetry)).dead_letters == []
@@ -111,19 +159,24 @@ def test_reports_and_telemetry_are_validated_on_their_own_topics() -> None:
     wrong = processor.handle(message(json.dumps(telemetry).encode(), "c-1", TOPICS.reports))
     assert [d.reason_class for d in wrong.dead_letters] == [RejectReason.WRONG_TOPIC]
     assert samples(metrics)[("riskwatch_events_received_total", (("kind", "device_telemetry"),))] == 1
-
-
-def test_active_warnings_are_exported_by_tier_hazard_and_community() -> None:
-    processor, metrics = make_processor()
-    rng = random.Random(2)
-    quiet = [1.0 + rng.gauss(0, 0.005) for _ in range(60)]
-    processor.handle(message(readings("c-hot", [*quiet, 1.5]), "c-hot"))
-    found = samples(metrics)
-    key = ("riskwatch_warnings_active", (("community", "c-hot"), ("hazard", "flood"), ("tier", "I")))
-    assert found[key] == 1
-    assert not any(
-        name == "riskwatch_warnings_active" and dict(labels)["community"] != "c-hot" for name, labels in found
-    )
+    reports = [
+        {
+            "kind": "resident_report",
+            "event_id": f"r-{i}",
+            "community_id": "c-1",
+            "event_time": NOW.isoformat(),
+            "report_id": f"r-{i}",
+            "reporter_role": role,
+            "category": "public_security",
+            "description": "a crowd is fighting at the market gate",
+            "observed_time": NOW.isoformat(),
+            "severity": 4,
+        }
+        for i, role in enumerate(["resident", "police", "grid_worker"])
+    ]
+    changes = processor.handle(message(json.dumps(reports).encode(), "c-1", TOPICS.reports))
+    assert changes.warnings and changes.warnings[-1].hazard is Hazard.PUBLIC_SECURITY
+    assert {e.report_id for e in changes.warnings[-1].evidence} >= {"r-1"}
 
 
 def test_consumer_lag_is_exported_per_partition() -> None:
@@ -133,3 +186,84 @@ def test_consumer_lag_is_exported_per_partition() -> None:
         samples(metrics)[("riskwatch_consumer_lag_messages", (("partition", "1"), ("topic", "t.readings")))]
         == 12
     )
+
+
+def test_a_warning_steps_down_and_resolves_when_readings_turn_quiet() -> None:
+    """Quiet readings are not forwarded to fusion; event time must still move the ladder on."""
+    fast = Settings(detector_warmup=30).model_copy(
+        update={"assessment": SETTINGS.assessment.model_copy(update={"tiers": TierPolicy(exit_dwell_s=60.0)})}
+    )
+    processor = EventProcessor(fast, PipelineMetrics(), ManualClock(NOW), None)
+    start = NOW - timedelta(minutes=90)
+
+    def batch(values: list[float], first_minute: int) -> bytes:
+        return json.dumps(
+            [
+                {
+                    "kind": "sensor_reading",
+                    "event_id": f"q-{first_minute + i}",
+                    "community_id": "c-q",
+                    "event_time": (start + timedelta(minutes=first_minute + i)).isoformat(),
+                    "device_id": "dev-1",
+                    "sensor_type": "water_level",
+                    "value": v,
+                    "unit": "m",
+                }
+                for i, v in enumerate(values)
+            ]
+        ).encode()
+
+    opened = processor.handle(message(batch([*quiet(), 1.3, 1.3, 1.3], 0), "c-q")).warnings
+    calm = processor.handle(message(batch(quiet(20, seed=3), 63), "c-q")).warnings
+    assert [w.change for w in opened] == [WarningChange.OPENED]
+    assert [(w.change, w.tier) for w in calm] == [
+        (WarningChange.DE_ESCALATED, Tier.III),
+        (WarningChange.DE_ESCALATED, Tier.IV),
+        (WarningChange.RESOLVED, Tier.IV),
+    ]
+
+
+def test_device_silence_is_judged_in_event_time_not_wall_time() -> None:
+    """A replay, a drill or a worker catching up runs far behind the wall clock: its devices are
+    not silent for that (a silent device's readings would be ignored and its warnings lost)."""
+    processor = EventProcessor(SETTINGS, PipelineMetrics(), ManualClock(NOW + timedelta(days=3)), None)
+    start = NOW - timedelta(minutes=80)
+
+    def at(minute: int) -> str:
+        return (start + timedelta(minutes=minute)).isoformat()
+
+    beats = [
+        {
+            "kind": "device_telemetry",
+            "event_id": f"hb-{m}",
+            "community_id": "c-s",
+            "event_time": at(m),
+            "device_id": "dev-1",
+            "heartbeat_interval_s": 60,
+        }
+        for m in range(70)
+    ]
+
+    def water(minutes: range, value: float | None = None) -> bytes:
+        values = quiet(len(minutes)) if value is None else [value] * len(minutes)
+        return json.dumps(
+            [
+                {
+                    "kind": "sensor_reading",
+                    "event_id": f"w-{m}",
+                    "community_id": "c-s",
+                    "event_time": at(m),
+                    "device_id": "dev-1",
+                    "sensor_type": "water_level",
+                    "value": v,
+                    "unit": "m",
+                }
+                for m, v in zip(minutes, values, strict=True)
+            ]
+        ).encode()
+
+    processor.handle(message(json.dumps(beats).encode(), "c-s", TOPICS.telemetry))
+    processor.handle(message(water(range(60)), "c-s"))
+    assert processor.tick().warnings == []
+    [warning] = processor.handle(message(water(range(60, 63), 1.3), "c-s")).warnings
+    assert warning.hazard is Hazard.FLOOD

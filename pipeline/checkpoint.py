@@ -1,0 +1,163 @@
+"""What to checkpoint, and restoring it: the pure half of state that survives restarts and rebalances.
+
+Two kinds of state, each in its own compacted topic, each written to the
+partition with the same number as the input partition its community arrives
+on, so a worker assigned input partition ``p`` finds everything it needs in
+partition ``p`` of each state topic:
+
+* detector state per series (signed, versioned envelopes: :mod:`detectors.state`);
+* assessment state per community (tier ladders with their dwell timers, open
+  episodes, held signals, device faults: JSON, validated on the way back in).
+
+Only keys that changed since the last checkpoint are written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from detectors.series import SeriesDetectors
+from detectors.state import StateRejected, restore_state, save_state
+from pipeline.assess.assessor import Assessor
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    """One state to write: its key (a series or a community), its partition and its bytes."""
+
+    partition: int
+    key: str
+    blob: bytes | None
+    """None is a tombstone: the key has no state any more."""
+
+
+@dataclass
+class RestoreReport:
+    """What a restore found: how many states were installed, and why others were refused."""
+
+    restored: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+class DirtyKeys:
+    """Which keys changed since the last checkpoint, by input partition.
+
+    >>> dirty = DirtyKeys()
+    >>> dirty.touched("c1", 0); dirty.touched("c2", 1)
+    >>> dirty.take([1]), dirty.take(None), dirty.take(None)
+    ([(1, 'c2')], [(0, 'c1')], [])
+    """
+
+    def __init__(self) -> None:
+        self._dirty: dict[int, set[str]] = {}
+        self.partition_of: dict[str, int] = {}
+
+    def touched(self, key: str, partition: int) -> None:
+        """``key`` (arriving on input ``partition``) changed."""
+        self._dirty.setdefault(partition, set()).add(key)
+        self.partition_of[key] = partition
+
+    def take(self, partitions: Iterable[int] | None) -> list[tuple[int, str]]:
+        """Changed keys of ``partitions`` (or all), oldest partition first; they are clean afterwards."""
+        chosen = sorted(self._dirty) if partitions is None else [p for p in partitions if p in self._dirty]
+        return [(p, key) for p in chosen for key in sorted(self._dirty.pop(p))]
+
+    def forget(self, partitions: Iterable[int]) -> list[str]:
+        """Drop every key of ``partitions``; return them."""
+        gone = set(partitions)
+        keys = [k for k, p in self.partition_of.items() if p in gone]
+        for key in keys:
+            del self.partition_of[key]
+        for partition in gone:
+            self._dirty.pop(partition, None)
+        return keys
+
+
+class DetectorCheckpoints:
+    """Detector states of changed series, and their restore."""
+
+    def __init__(self, bank: SeriesDetectors, key: bytes, kind_of: Callable[[str], str]) -> None:
+        self.bank = bank
+        self._key = key
+        self._kind_of = kind_of
+        self.dirty = DirtyKeys()
+
+    def touched(self, series: str, partition: int) -> None:
+        """``series`` (arriving on input ``partition``) learned something."""
+        self.dirty.touched(series, partition)
+
+    def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
+        """Signed states of every changed series (of ``partitions``, or all)."""
+        records = []
+        for partition, series in self.dirty.take(partitions):
+            detector = self.bank.get(series)
+            if detector is not None:
+                records.append(StateRecord(partition, series, save_state(detector, self._key)))
+        return records
+
+    def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
+        """Install every stored state that is a trustworthy model of the configured detector."""
+        report = RestoreReport()
+        for series, (partition, blob) in states.items():
+            configured = self.bank.fresh(self._kind_of(series))
+            try:
+                self.bank.install(series, restore_state(blob, configured, self._key))
+            except StateRejected as rejected:
+                report.rejected[rejected.reason.value] += 1
+                continue
+            self.dirty.partition_of[series] = partition
+            report.restored += 1
+        return report
+
+    def forget(self, partitions: Iterable[int]) -> int:
+        """Drop the detectors of revoked ``partitions`` (another worker owns them now)."""
+        series = self.dirty.forget(partitions)
+        for s in series:
+            self.bank.discard(s)
+        return len(series)
+
+
+class AssessmentCheckpoints:
+    """Per-community assessment states of changed communities, and their restore."""
+
+    def __init__(self, assessor: Assessor) -> None:
+        self.assessor = assessor
+        self.dirty = DirtyKeys()
+
+    def touched(self, community: str, partition: int) -> None:
+        """``community`` (arriving on input ``partition``) may have changed its assessment."""
+        self.dirty.touched(community, partition)
+
+    def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
+        """JSON states of every changed community (a tombstone when it holds nothing any more)."""
+        records = []
+        for partition, community in self.dirty.take(partitions):
+            state = self.assessor.export_community(community)
+            blob = None if state is None else json.dumps(state, separators=(",", ":")).encode()
+            records.append(StateRecord(partition, community, blob))
+        return records
+
+    def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
+        """Resume every community whose stored state is valid."""
+        report = RestoreReport()
+        for community, (partition, blob) in states.items():
+            try:
+                self.assessor.import_community(json.loads(blob))
+            except (ValueError, ValidationError):
+                report.rejected["malformed"] += 1
+                continue
+            self.dirty.partition_of[community] = partition
+            report.restored += 1
+        return report
+
+    def forget(self, partitions: Iterable[int]) -> int:
+        """Drop the communities of revoked ``partitions``."""
+        communities = self.dirty.forget(partitions)
+        for community in communities:
+            self.assessor.forget_community(community)
+        return len(communities)

@@ -1,0 +1,114 @@
+"""Operator actions from the command line: ``riskwatch ack|resolve|false-alarm ID``, ``review ID``.
+
+The actions go to the feedback topic like the console's buttons; the worker that
+owns the warning's community applies them and records the change on the warnings
+topic. ``review`` prints an episode's timeline for the post-incident review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from pipeline.config import Settings
+from schemas.feedback import Feedback, FeedbackAction
+from schemas.warning import RiskWarning
+
+ACTIONS = {
+    "ack": FeedbackAction.ACKNOWLEDGE,
+    "resolve": FeedbackAction.RESOLVE,
+    "false-alarm": FeedbackAction.FALSE_ALARM,
+}
+
+
+def revisions_of(settings: Settings, bootstrap: str, warning_id: str) -> list[RiskWarning]:
+    """Every revision of ``warning_id`` on the warnings topic, oldest first (duplicates dropped)."""
+    from pipeline.state_store import read_to_end
+    from pipeline.topics import TopicNames
+
+    found: dict[int, RiskWarning] = {}
+    for record in asyncio.run(read_to_end(bootstrap, TopicNames.from_settings(settings).warnings)):
+        try:
+            warning = RiskWarning.model_validate_json(record.value or b"")
+        except ValidationError:
+            continue
+        if warning.warning_id == warning_id:
+            found[warning.revision] = warning
+    return [found[r] for r in sorted(found)]
+
+
+def _bootstrap(settings: Settings) -> str:
+    if settings.bootstrap_servers is None:
+        raise SystemExit("riskwatch: set RISKWATCH_BOOTSTRAP_SERVERS to the broker the workers use")
+    return settings.bootstrap_servers
+
+
+def run_action(settings: Settings, args: argparse.Namespace) -> int:
+    """Send one operator action for a warning."""
+    from kafka import KafkaProducer
+
+    from pipeline.topics import TopicNames
+
+    bootstrap = _bootstrap(settings)
+    revisions = revisions_of(settings, bootstrap, args.warning_id)
+    if not revisions:
+        print(f"riskwatch: no warning {args.warning_id} on the warnings topic", file=sys.stderr)
+        return 1
+    latest = revisions[-1]
+    feedback = Feedback(
+        feedback_id=uuid.uuid4().hex,
+        warning_id=latest.warning_id,
+        community_id=latest.community_id,
+        action=ACTIONS[args.command],
+        operator=args.operator,
+        comment=args.comment,
+        time=datetime.now(UTC),
+    )
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        producer.send(
+            TopicNames.from_settings(settings).feedback,
+            key=feedback.community_id.encode(),
+            value=feedback.model_dump_json().encode(),
+        ).get(timeout=10)
+    finally:
+        producer.close()
+    print(
+        f"sent {feedback.action.value} for {latest.warning_id}: {latest.tier.label} {latest.hazard.value} "
+        f"in {latest.community_id} (now {latest.status.value})"
+    )
+    return 0
+
+
+def run_review(settings: Settings, args: argparse.Namespace) -> int:
+    """Print an episode's timeline."""
+    from pipeline.assess.review import episode_review
+
+    revisions = revisions_of(settings, _bootstrap(settings), args.warning_id)
+    if not revisions:
+        print(f"riskwatch: no warning {args.warning_id} on the warnings topic", file=sys.stderr)
+        return 1
+    print(episode_review(revisions).text())
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``ack``, ``resolve``, ``false-alarm`` and ``review``."""
+    for command, help_text in (
+        ("ack", "acknowledge a warning (stops repeats at its tier)"),
+        ("resolve", "resolve a warning"),
+        ("false-alarm", "mark a warning a false alarm (detectors raise that series' threshold)"),
+    ):
+        parser = subparsers.add_parser(command, help=help_text)
+        parser.add_argument("warning_id")
+        parser.add_argument("--operator", required=True, help="who acts (recorded in the audit trail)")
+        parser.add_argument("--comment", default=None)
+        parser.set_defaults(run=run_action)
+    review = subparsers.add_parser("review", help="print an episode's timeline for the post-incident review")
+    review.add_argument("warning_id")
+    review.set_defaults(run=run_review)

@@ -1,0 +1,184 @@
+"""From validated events to the assessment's inputs: one :class:`SourceSignal` per observation that matters.
+
+Pure (no Kafka, no Faust). Three translators, one per event kind:
+
+* :class:`SensorSignals` — scores each reading with its series' detector and the
+  physical limits. A reading is forwarded only while it matters: when its score
+  reaches :data:`FORWARD_MIN`, when it breaks a limit, or when it is the first
+  quiet reading after one that mattered (it replaces that series' signal in
+  fusion). Quiet series cost the assessment nothing, which keeps the hot path
+  at detector speed.
+* :class:`TelemetrySignals` — heartbeats and reported status become device-health
+  signals (offline, fault, silent), and ``ok`` once a device recovers.
+* :class:`ReportSignals` — each report is a witness; a burst of reports of one
+  category in one community (Poisson surprise against the learned rate) raises
+  its score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from importlib.metadata import version
+
+from detectors.base import Score
+from detectors.device_health import HeartbeatMonitor
+from detectors.limits import PhysicalLimits
+from detectors.reports.rate import ReportBursts
+from detectors.series import SeriesDetectors
+from pipeline.assess.episodes import FalseAlarmFeedback
+from pipeline.assess.fusion import SourceSignal, sensor_score
+from schemas.events import DeviceStatus, DeviceTelemetry, ResidentReport, SensorReading
+
+FORWARD_MIN = 0.2
+"""Sensor scores below this never change fusion (its witnesses start at 0.5): not forwarded."""
+
+FALSE_ALARM_PENALTY = 1.0
+"""Decades of surprise a series needs on top of its model after each false alarm on it ..."""
+MAX_FALSE_ALARM_PENALTY = 3.0
+"""... up to this many: an operator's false alarm raises that series' threshold."""
+
+_RIVER = version("river")
+_UNHEALTHY_STATUS = {
+    DeviceStatus.OFFLINE: "offline",
+    DeviceStatus.FAULT: "fault",
+    DeviceStatus.MAINTENANCE: "offline",
+}
+
+
+class SensorSignals:
+    """Detectors and limits of every series on this worker."""
+
+    def __init__(self, detectors: SeriesDetectors, limits: PhysicalLimits) -> None:
+        self.detectors = detectors
+        self.limits = limits
+        self._forwarded: set[str] = set()
+        self._penalty: dict[str, float] = {}
+
+    def signal_for(self, reading: SensorReading) -> SourceSignal | None:
+        """Score ``reading`` (and learn it); the signal to forward, or None when it changes nothing."""
+        series = reading.series_key
+        score = self.detectors.observe(series, reading.sensor_type.value, reading.value, reading.event_time)
+        breach = self.limits.check(reading.sensor_type, reading.device_id, reading.value)
+        strength = sensor_score(score.surprise - self._penalty.get(series, 0.0))
+        if breach is None and strength < FORWARD_MIN:
+            if series not in self._forwarded:
+                return None
+            self._forwarded.discard(series)
+        else:
+            self._forwarded.add(series)
+        return self._signal(reading, score, strength, breach is not None)
+
+    def _signal(self, reading: SensorReading, score: Score, strength: float, limit: bool) -> SourceSignal:
+        detector = self.detectors.get(reading.series_key)
+        kind = detector.kind if detector is not None else "unknown"
+        return SourceSignal(
+            source="sensor",
+            community_id=reading.community_id,
+            series=reading.series_key,
+            signal_type=reading.sensor_type.value,
+            device_id=reading.device_id,
+            observed_at=reading.event_time,
+            score=strength,
+            value=reading.value,
+            expected=score.expected,
+            warming_up=score.warming_up,
+            limit_exceeded=limit,
+            model=f"{kind}/river-{_RIVER}" + ("+limits" if limit else ""),
+        )
+
+    def learn_false_alarm(self, feedback: FalseAlarmFeedback) -> None:
+        """Raise the threshold of every series the false alarm rested on."""
+        for series in feedback.series:
+            raised = self._penalty.get(series, 0.0) + FALSE_ALARM_PENALTY
+            self._penalty[series] = min(raised, MAX_FALSE_ALARM_PENALTY)
+
+    def penalty(self, series: str) -> float:
+        """Extra decades of surprise ``series`` needs after operators' false alarms."""
+        return self._penalty.get(series, 0.0)
+
+
+class TelemetrySignals:
+    """Device status and heartbeats as device-health signals.
+
+    Silence is judged per input partition, against that partition's latest event
+    time: a partition's events arrive in order, but partitions are consumed at
+    different speeds, so a worker-wide clock (or the wall clock, during a replay
+    or a catch-up) would find the devices of a lagging partition silent.
+    """
+
+    def __init__(self, missed_beats: int = 3) -> None:
+        self._missed_beats = missed_beats
+        self._heartbeats: dict[int, HeartbeatMonitor] = {}
+        self._unhealthy: set[str] = set()
+
+    def signals_for(self, telemetry: DeviceTelemetry, partition: int) -> list[SourceSignal]:
+        """A health signal when the device reports a problem, or ``ok`` when one clears."""
+        device = f"{telemetry.community_id}/{telemetry.device_id}"
+        monitor = self._heartbeats.get(partition)
+        if monitor is None:
+            monitor = self._heartbeats[partition] = HeartbeatMonitor(self._missed_beats)
+        monitor.beat(device, telemetry.event_time, telemetry.heartbeat_interval_s)
+        finding = _UNHEALTHY_STATUS.get(telemetry.status)
+        if finding is None and device not in self._unhealthy:
+            return []
+        if finding is None:
+            self._unhealthy.discard(device)
+            return [self._health(device, "ok", telemetry.event_time, 0.0)]
+        self._unhealthy.add(device)
+        return [self._health(device, finding, telemetry.event_time, 1.0)]
+
+    def silent(self, stream_times: Mapping[int, datetime]) -> list[SourceSignal]:
+        """Health signals for devices that newly missed their heartbeats, each judged at the
+        latest event time of its partition."""
+        found = []
+        for partition, now in stream_times.items():
+            monitor = self._heartbeats.get(partition)
+            for finding in monitor.silent(now) if monitor is not None else ():
+                if finding.device_id not in self._unhealthy:
+                    self._unhealthy.add(finding.device_id)
+                    found.append(self._health(finding.device_id, "silent", now, 1.0))
+        return found
+
+    def _health(self, device: str, finding: str, at: datetime, score: float) -> SourceSignal:
+        community, device_id = device.split("/", 1)
+        return SourceSignal(
+            source="device_health",
+            community_id=community,
+            series=f"{device}/health",
+            signal_type=finding,
+            device_id=device_id,
+            observed_at=at,
+            score=score,
+            model="device_health",
+        )
+
+
+class ReportSignals:
+    """Resident reports as witnesses, stronger when they come in a burst."""
+
+    def __init__(self, bursts: ReportBursts | None = None) -> None:
+        self.bursts = bursts or ReportBursts()
+
+    def signal_for(self, report: ResidentReport) -> SourceSignal:
+        """The report as a witness of its category's hazard.
+
+        Its score is the reporter's own severity (1 → 0.5 … 5 → 0.9), raised to the
+        burst's strength when this category's reports in this community are far
+        above their learned rate.
+        """
+        burst = self.bursts.observe(report.community_id, report.category, report.event_time)
+        score = max(0.4 + 0.1 * report.severity, sensor_score(burst.score.surprise))
+        return SourceSignal(
+            source="report",
+            community_id=report.community_id,
+            series=f"{report.community_id}/reports/{report.category.value}",
+            signal_type=report.category.value,
+            observed_at=report.event_time,
+            score=min(score, 1.0),
+            value=float(burst.count),
+            expected=burst.expected,
+            report_id=report.report_id,
+            reporter_role=report.reporter_role,
+            model="report_burst",
+        )

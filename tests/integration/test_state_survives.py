@@ -1,0 +1,85 @@
+"""State survives a kill -9: a restarted worker resumes with learned baselines and open warnings."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+
+from pipeline.broker import EmbeddedBroker, free_port
+from pipeline.kafka_admin import ensure_topics
+from pipeline.metrics_scrape import scrape, total
+from pipeline.topics import TopicNames
+from pipeline.worker_process import WorkerProcess
+from schemas import RiskWarning, Tier, WarningChange
+from tests.integration.conftest import ARTIFACTS, isolated_settings, publish, read_until
+from tests.integration.test_end_to_end import readings
+from tests.integration.test_faults import _await
+
+DEVICES = ("wl-a", "wl-b", "wl-c")
+
+
+def device(batch: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [{**r, "device_id": name, "event_id": f"{name}-{r['event_id']}"} for r in batch]
+
+
+def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
+    broker: EmbeddedBroker, producer: KafkaProducer, tmp_path: Path
+) -> None:
+    settings = isolated_settings(broker, tmp_path, state_key="s" * 32, checkpoint_interval_s=0.3)
+    ensure_topics(settings, broker.bootstrap_servers)
+    topics = TopicNames.from_settings(settings)
+    rng = random.Random(11)
+    history = readings("c-keep", [*(1.0 + rng.gauss(0, 0.004) for _ in range(60)), 1.25, 1.25, 1.25])
+    calm = readings("c-keep", [1.0 + rng.gauss(0, 0.004) for _ in range(63)])
+    batch = [*device(history, "wl-a"), *device(calm, "wl-b"), *device(calm, "wl-c")]
+    log = ARTIFACTS / f"state-{settings.app_id}.log"
+    first = WorkerProcess(settings, log)
+    first.start()
+    first.wait_ready(60)
+    publish(producer, topics.readings, "c-keep", batch)
+
+    def warnings(records: list[Any]) -> list[RiskWarning]:
+        return [
+            w for r in records if (w := RiskWarning.model_validate_json(r.value)).community_id == "c-keep"
+        ]
+
+    [opened] = warnings(read_until(broker, topics.warnings, lambda rs: bool(warnings(rs))))
+
+    def checkpointed() -> bool:
+        samples = scrape(first.base_url)
+        return (
+            total(samples, "riskwatch_events_received_total") >= len(batch)
+            and total(samples, "riskwatch_checkpoint_records_total", state="detector") >= len(DEVICES)
+            and total(samples, "riskwatch_checkpoint_records_total", state="assessment") >= 1
+        )
+
+    _await(checkpointed, 30, f"no checkpoint was written:\n{first.log_tail()}")
+    first.process.kill()
+    first.process.wait(10)
+
+    restarted = settings.model_copy(update={"web_port": free_port()})
+    with WorkerProcess(restarted, log) as second:
+        second.wait_ready(60)
+        restored = scrape(second.base_url)
+        assert total(restored, "riskwatch_restored_states_total", state="detector", outcome="restored") == 3
+        assert total(restored, "riskwatch_restored_states_total", state="assessment", outcome="restored") == 1
+        assert total(restored, "riskwatch_series_warming_up") == 0
+        assert total(restored, "riskwatch_warnings_active", community="c-keep") == 1
+        rise = readings("c-keep", [1.45, 1.45, 1.45])
+        publish(producer, topics.readings, "c-keep", device(rise, "wl-b"))
+        after = warnings(read_until(broker, topics.warnings, lambda rs: len(warnings(rs)) >= 2))
+    escalated = after[1]
+    assert (escalated.warning_id, escalated.revision, escalated.change) == (
+        opened.warning_id,
+        2,
+        WarningChange.ESCALATED,
+    ), "the restarted worker continued the open episode instead of opening a new one"
+    assert escalated.tier is Tier.I
+    sensors = {e.series: e for e in escalated.evidence}
+    assert sensors["c-keep/wl-b/water_level"].expected is not None
+    assert abs(sensors["c-keep/wl-b/water_level"].expected - 1.0) < 0.01, (
+        "the baseline was restored, not relearned"
+    )

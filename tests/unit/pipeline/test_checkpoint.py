@@ -1,0 +1,73 @@
+"""Checkpoints: changed series become signed state records; restoring them gives the same model."""
+
+from __future__ import annotations
+
+from detectors.ewma import EwmaZScore
+from detectors.series import SeriesDetectors
+from pipeline.checkpoint import DetectorCheckpoints
+
+KEY = b"k" * 32
+
+
+def bank() -> SeriesDetectors:
+    return SeriesDetectors(lambda kind: EwmaZScore(warmup=3))
+
+
+def kind_of(series: str) -> str:
+    return series.rsplit("/", 1)[-1]
+
+
+def warmed(detectors: SeriesDetectors, books: DetectorCheckpoints, series: str, partition: int) -> None:
+    for value in (1.0, 1.2, 0.9, 1.1, 1.0):
+        detectors.observe(series, kind_of(series), value)
+    books.touched(series, partition)
+
+
+def test_only_changed_series_are_taken_once_per_change() -> None:
+    detectors = bank()
+    books = DetectorCheckpoints(detectors, KEY, kind_of)
+    warmed(detectors, books, "c1/d1/water_level", 0)
+    warmed(detectors, books, "c2/d1/water_level", 1)
+    assert [(r.partition, r.key) for r in books.take([1])] == [(1, "c2/d1/water_level")]
+    assert [(r.partition, r.key) for r in books.take()] == [(0, "c1/d1/water_level")]
+    assert books.take() == []
+
+
+def test_restored_models_score_exactly_as_the_saved_ones() -> None:
+    source = bank()
+    books = DetectorCheckpoints(source, KEY, kind_of)
+    warmed(source, books, "c1/d1/water_level", 2)
+    [record] = books.take()
+    target = bank()
+    report = DetectorCheckpoints(target, KEY, kind_of).restore({record.key: (2, record.blob)})
+    assert report.restored == 1 and not report.rejected
+    restored = target.get("c1/d1/water_level")
+    original = source.get("c1/d1/water_level")
+    assert restored is not None and original is not None
+    assert not restored.warming_up
+    assert restored.score_one(1.7) == original.score_one(1.7)
+
+
+def test_tampered_or_foreign_state_is_refused_and_the_series_re_warms() -> None:
+    source = bank()
+    books = DetectorCheckpoints(source, KEY, kind_of)
+    warmed(source, books, "c1/d1/water_level", 0)
+    [record] = books.take()
+    tampered = record.blob[:-1] + bytes([record.blob[-1] ^ 1])
+    target = bank()
+    report = DetectorCheckpoints(target, b"another key, 32 bytes long......", kind_of).restore(
+        {"a": (0, record.blob)}
+    )
+    report_tampered = DetectorCheckpoints(target, KEY, kind_of).restore({"b": (0, tampered)})
+    assert report.rejected == {"signature": 1} and report_tampered.rejected == {"signature": 1}
+    assert target.get("a") is None and target.get("b") is None
+
+
+def test_forgetting_revoked_partitions_drops_their_models() -> None:
+    detectors = bank()
+    books = DetectorCheckpoints(detectors, KEY, kind_of)
+    warmed(detectors, books, "c1/d1/water_level", 0)
+    warmed(detectors, books, "c2/d1/water_level", 1)
+    assert books.forget([1]) == 1
+    assert detectors.get("c2/d1/water_level") is None and detectors.get("c1/d1/water_level") is not None
+    assert [r.key for r in books.take()] == ["c1/d1/water_level"]
