@@ -42,9 +42,14 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
     publish(producer, topics.readings, "c-keep", batch)
 
     def warnings(records: list[Any]) -> list[RiskWarning]:
-        return [
-            w for r in records if (w := RiskWarning.model_validate_json(r.value)).community_id == "c-keep"
-        ]
+        """Distinct revisions for c-keep: at-least-once delivery may repeat a record around a
+        crash, and consumers keep one per (warning id, revision), as the README says."""
+        distinct: dict[tuple[str, int], RiskWarning] = {}
+        for r in records:
+            warning = RiskWarning.model_validate_json(r.value)
+            if warning.community_id == "c-keep":
+                distinct.setdefault((warning.warning_id, warning.revision), warning)
+        return list(distinct.values())
 
     [opened] = warnings(read_until(broker, topics.warnings, lambda rs: bool(warnings(rs))))
 
@@ -71,12 +76,14 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
         rise = readings("c-keep", [1.45, 1.45, 1.45])
         publish(producer, topics.readings, "c-keep", device(rise, "wl-b"))
         after = warnings(read_until(broker, topics.warnings, lambda rs: len(warnings(rs)) >= 2))
+    seen = [(w.warning_id[:8], w.revision, w.change.value, w.tier.name) for w in after]
+    assert after[0] == opened, seen
     escalated = after[1]
     assert (escalated.warning_id, escalated.revision, escalated.change) == (
         opened.warning_id,
         2,
         WarningChange.ESCALATED,
-    ), "the restarted worker continued the open episode instead of opening a new one"
+    ), f"the restarted worker must continue the open episode, not open a new one: {seen}"
     assert escalated.tier is Tier.I
     sensors = {e.series: e for e in escalated.evidence}
     assert sensors["c-keep/wl-b/water_level"].expected is not None
