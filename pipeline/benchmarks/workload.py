@@ -63,14 +63,15 @@ class Workload:
 
 
 def spike_message(community: str, device: int, at: datetime, value: float = 5.0) -> tuple[bytes, bytes]:
-    """Two readings far above a warmed series' normal: opens a warning for ``community``
-    (the tier ladder enters on 2 of 3 readings)."""
+    """Two readings far above a warmed series' normal, one second apart (the assessment
+    ignores a reading no newer than its series' latest): opens a warning for ``community``,
+    whose tier ladder enters on 2 of 3 readings."""
     readings = [
         {
             "kind": "sensor_reading",
             "event_id": f"{community}-spike-{at.timestamp()}-{n}",
             "community_id": community,
-            "event_time": at.isoformat(),
+            "event_time": (at - timedelta(seconds=1 - n)).isoformat(),
             "device_id": f"d{device}",
             "sensor_type": "water_level",
             "value": value,

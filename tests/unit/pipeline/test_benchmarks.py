@@ -17,7 +17,9 @@ def test_workload_is_deterministic_and_batched_per_community() -> None:
     batch = json.loads(value)
     assert key == b"bench-c0" and len(batch) == 4
     assert {r["community_id"] for r in batch} == {"bench-c0"}
-    assert [r["value"] for r in json.loads(spike_message("bench-c1", 0, end)[1])] == [5.0, 5.0]
+    spike = json.loads(spike_message("bench-c1", 0, end)[1])
+    assert [r["value"] for r in spike] == [5.0, 5.0]
+    assert spike[0]["event_time"] < spike[1]["event_time"] == end.isoformat()
 
 
 def test_memory_per_series_is_measured_and_small() -> None:
