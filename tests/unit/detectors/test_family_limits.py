@@ -65,7 +65,7 @@ def test_default_ladders_map_readings_to_tiers(
 
 def test_a_breach_is_an_observed_certainty_with_the_threshold_as_expected_value() -> None:
     breach = PhysicalLimits().check(SensorType.GAS_CH4, "ch4-7", 27.0)
-    assert breach is not None
+    assert breach is not None and breach.tier is Tier.II
     score = breach.score
     assert score.p_value == OBSERVED_P_VALUE
     assert score.expected == 25.0
