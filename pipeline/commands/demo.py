@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from pipeline.config import Settings
 
@@ -11,6 +12,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the demo until Ctrl-C (or ``--seconds``)."""
     from pipeline.demo import run_demo
 
+    # SIGTERM (a service manager, `kill`) stops the demo like Ctrl-C: the broker and the
+    # worker it started are stopped too, instead of being left running.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_demo(
             settings, communities=args.communities, tick_s=args.tick, seed=args.seed, run_for_s=args.seconds
@@ -18,6 +22,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopped")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
