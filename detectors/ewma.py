@@ -71,6 +71,9 @@ class EwmaZScore:
         self._var = stats.EWVar(fading_factor=alpha)
         self._seen = 0
         self._protected_in_row = 0
+        self._scored: tuple[float, Score] | None = None
+        """The last value scored and its score: ``learn_one`` of the same value (the usual
+        score-then-learn step) reuses it instead of scoring twice."""
 
     def parameters(self) -> dict[str, Any]:
         """The configuration, as saved with the state."""
@@ -106,17 +109,23 @@ class EwmaZScore:
             p = 0.5 * math.erfc(-z / math.sqrt(2))
         else:
             p = math.erfc(abs(z) / math.sqrt(2))
-        return Score(p_value=min(1.0, p), expected=mean, warming_up=self.warming_up)
+        score = Score(p_value=min(1.0, p), expected=mean, warming_up=self.warming_up)
+        self._scored = (value, score)
+        return score
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Learn ``value`` unless it is non-finite or a protected anomaly (see class docstring)."""
         if not math.isfinite(value):
             return
-        if not self.warming_up and self.score_one(value).p_value < self.protect_p:
-            self._protected_in_row += 1
-            if self._protected_in_row <= self.max_protected:
-                return
+        if not self.warming_up:
+            scored = self._scored
+            score = scored[1] if scored is not None and scored[0] == value else self.score_one(value)
+            if score.p_value < self.protect_p:
+                self._protected_in_row += 1
+                if self._protected_in_row <= self.max_protected:
+                    return
         self._protected_in_row = 0
         self._mean.update(value)
         self._var.update(value)
         self._seen += 1
+        self._scored = None

@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 from detectors.base import Detector
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the envelope layout or any detector's pickled attributes change."""
 MAGIC = b"RWDS"
 _MAC_BYTES = hashlib.sha256().digest_size

@@ -164,7 +164,8 @@ class EventProcessor:
             for signal in self._signals(event, message.partition):
                 self._merge(outcome.assessment, self.assessor.observe(signal))
             # Quiet events are not forwarded; their event time still lets open ladders dwell.
-            self._merge(outcome.assessment, self.assessor.advance(event.community_id, event.event_time))
+            if (moved := self.assessor.advance(event.community_id, event.event_time)) is not None:
+                self._merge(outcome.assessment, moved)
         if decoded.events and self.community_changed is not None:
             self.community_changed(decoded.events[0].community_id, message.partition)
         if message.timestamp_s is not None:

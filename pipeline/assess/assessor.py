@@ -136,18 +136,19 @@ class Assessor:
         self._assess(community, at, out, None if hazard is None else frozenset({hazard}))
         return out
 
-    def advance(self, community_id: str, at: datetime) -> AssessmentOutput:
+    def advance(self, community_id: str, at: datetime) -> AssessmentOutput | None:
         """Event time moved on in ``community_id`` with nothing worth fusing.
 
         The worker does not forward quiet readings (they cannot raise a risk), so
         without this a community's event time would stand still once everything is
         calm, and its open ladders would never finish their exit dwell. Cheap: one
-        lookup per hazard when nothing is open.
+        lookup per hazard when nothing is open, and None (nothing allocated) when the
+        community's event time did not move.
         """
-        out = AssessmentOutput()
         seen = self._state.watermarks.get(community_id)
         if seen is None or at <= seen:
-            return out
+            return None
+        out = AssessmentOutput()
         self._state.watermarks[community_id] = at
         open_ladders = (
             self._state.ladders.get(f"{community_id}|{hazard.value}") for hazard in WARNING_HAZARDS
