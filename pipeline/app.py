@@ -74,6 +74,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     deadletter_topic = app.topic(names.deadletter)
     feedback_topic = app.topic(names.feedback)
     device_faults_topic = app.topic(names.device_faults)
+    responder_topics = {name: app.topic(name) for name in names.responders}
     board_feed = BoardFeed(WarningBoard())
 
     async def send_feedback(feedback: Feedback) -> None:
@@ -117,7 +118,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             )
         for notification in outcome.assessment.notifications:
             for topic in notification.topics:
-                await app.topic(settings.topic_prefix + topic).send(
+                await responder_topics[settings.topic_prefix + topic].send(
                     key=notification.community_id.encode(), value=notification.model_dump_json().encode()
                 )
         for fault in outcome.assessment.device_faults:

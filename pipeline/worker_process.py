@@ -14,10 +14,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 from pipeline.config import Settings
-from pipeline.processes import stop_process
+from pipeline.processes import ManagedProcess
 
 
 class WorkerStartError(RuntimeError):
@@ -36,13 +35,16 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-class WorkerProcess:
+class WorkerProcess(ManagedProcess):
     """``python -m pipeline worker`` with the given settings, its output in ``log_file``."""
+
+    stop_timeout_s = 15.0
+    """A worker commits and flushes on SIGTERM: give it time before SIGKILL."""
 
     def __init__(self, settings: Settings, log_file: Path) -> None:
         self.settings = settings
         self.log_file = log_file
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__()
 
     @property
     def base_url(self) -> str:
@@ -93,18 +95,3 @@ class WorkerProcess:
             return self.log_file.read_text(errors="replace")[-chars:]
         except OSError:
             return "(no log)"
-
-    def stop(self, timeout_s: float = 15.0) -> None:
-        """Ask the worker to shut down (SIGTERM); kill it if it does not."""
-        if self._process is not None:
-            stop_process(self._process, timeout_s)
-        self._process = None
-
-    def __enter__(self) -> WorkerProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
