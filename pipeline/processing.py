@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import perf_counter
 
 from detectors.base import Detector
 from detectors.ewma import EwmaZScore
 from detectors.limits import PhysicalLimits
 from detectors.series import SeriesDetectors
-from pipeline.assess.assessor import AssessmentOutput, Assessor
+from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, AssessmentOutput, Assessor
 from pipeline.assess.fusion import SourceSignal
 from pipeline.clock import Clock
 from pipeline.config import Settings
@@ -101,6 +102,7 @@ class EventProcessor:
         detectors: SeriesDetectors | None = None,
         series_changed: Callable[[str, int], None] | None = None,
         community_changed: Callable[[str, int], None] | None = None,
+        roll_up_locally: bool = True,
     ) -> None:
         """``series_changed(series, partition)`` is told of every series a reading updates, and
         ``community_changed(community, partition)`` of every community whose assessment may change."""
@@ -118,24 +120,33 @@ class EventProcessor:
         self.max_raw_bytes = settings.max_message_bytes
         self.decoders = {topic: MessageDecoder(kind, limits) for topic, kind in topics.input_kinds().items()}
         self.detectors = detectors if detectors is not None else detector_for(settings)
-        self.sensors = SensorSignals(self.detectors, PhysicalLimits())
+        self.sensors = SensorSignals(self.detectors, PhysicalLimits(), metrics.detector_scores.observe)
         self.telemetry = TelemetrySignals()
         self.reports = ReportSignals()
-        self.assessor = Assessor(settings.assessment, clock)
+        self.assessor = Assessor(settings.assessment, clock, roll_up_locally=roll_up_locally)
         self._stream_times: dict[tuple[str, int], datetime] = {}
         self._partition_of: dict[str, int] = {}
+        self._last_event_at: dict[str, datetime] = {}
+        """Wall-clock time of the last accepted event per community, for the silence alert."""
+        self._readings_at_last_tick: dict[int, datetime] = {}
         self._topics = topics
         """Latest event time processed per input topic partition: device silence is judged against it,
         not the wall clock, so a replay, a drill or a catch-up does not find every device silent."""
         metrics.track_series(lambda: len(self.detectors), self.detectors.warming_up_count)
         metrics.track_active_warnings(lambda: [event.warning for event in self.assessor.open_warnings()])
+        metrics.track_community_activity(lambda: self._last_event_at)
 
     def handle(self, message: InboundMessage) -> Outcome:
-        """Decode one message, assess its events, and return dead letters and warning changes."""
+        """Decode one message, assess its events, and return dead letters and warning changes.
+
+        Stage latencies are observed once per message: decode (with the dead letters), score
+        (the events' signals, timed per event and summed), assess (the rest of the event loop,
+        held signals released, change notice)."""
         decoder = self.decoders[message.topic]
         kind = decoder.expected_kind
         now = self.clock.now()
-        self.metrics.messages_received.labels(kind).inc()
+        self.metrics.messages_received.labels(kind, message.topic).inc()
+        started = perf_counter()
         decoded = decoder.decode(message.value, message.key, now)
         outcome = Outcome()
         if decoded.rejections:
@@ -152,7 +163,7 @@ class EventProcessor:
             for rejection in decoded.rejections:
                 self.metrics.dead_letters.labels(rejection.reason_class.value).inc()
         if decoded.events:
-            self.metrics.events_received.labels(kind).inc(len(decoded.events))
+            self.metrics.events_received.labels(kind, message.topic).inc(len(decoded.events))
         if decoded.events:
             latest = max(event.event_time for event in decoded.events)
             position = (message.topic, message.partition)
@@ -160,14 +171,28 @@ class EventProcessor:
             if known is None or latest > known:
                 self._stream_times[position] = latest
             self._partition_of[decoded.events[0].community_id] = message.partition
+            self._last_event_at[decoded.events[0].community_id] = now
+        from_readings = message.topic == self._topics.readings
+        decoded_at = perf_counter()
+        scoring = 0.0
         for event in decoded.events:
-            for signal in self._signals(event, message.partition):
-                self._merge(outcome.assessment, self.assessor.observe(signal))
+            if from_readings and self.assessor.holding:  # what was read ahead and this reading has reached
+                self._release(outcome.assessment, message.partition, event.event_time)
+            scoring_from = perf_counter()
+            signals = self._signals(event, message.partition)
+            scoring += perf_counter() - scoring_from
+            for signal in signals:
+                self._fold(outcome.assessment, signal, message.partition, from_readings)
             # Quiet events are not forwarded; their event time still lets open ladders dwell.
-            if (moved := self.assessor.advance(event.community_id, event.event_time)) is not None:
+            in_step = from_readings or not self._ahead_of_readings(event.event_time, message.partition)
+            if in_step and (moved := self.assessor.advance(event.community_id, event.event_time)):
                 self._merge(outcome.assessment, moved)
         if decoded.events and self.community_changed is not None:
             self.community_changed(decoded.events[0].community_id, message.partition)
+        stages = self.metrics.stage_latency
+        stages.observe("decode", decoded_at - started)
+        stages.observe("score", scoring)
+        stages.observe("assess", perf_counter() - decoded_at - scoring)
         if message.timestamp_s is not None:
             self.metrics.latency.labels(kind).observe(max(0.0, now.timestamp() - message.timestamp_s))
         return outcome
@@ -180,6 +205,14 @@ class EventProcessor:
             self.community_changed(feedback.community_id, partition)
         return outcome
 
+    def roll_up(self, district: str, warning: RiskWarning, partition: int) -> Outcome:
+        """Fold a community warning of ``district`` (from the districts topic's ``partition``) into
+        the district's roll-up; only the worker owning that partition calls this."""
+        outcome = Outcome()
+        self._merge(outcome.assessment, self.assessor.note_member(district, warning))
+        self._changed(f"{DISTRICT_KEY_PREFIX}{district}", partition)
+        return outcome
+
     def tick(self) -> Outcome:
         """Time-driven work: silent devices, repeats, overdue acknowledgements, silence expiry."""
         outcome = Outcome()
@@ -187,9 +220,60 @@ class EventProcessor:
             p: t for (topic, p), t in self._stream_times.items() if topic == self._topics.telemetry
         }
         for signal in self.telemetry.silent(telemetry_times):
-            self._merge(outcome.assessment, self.assessor.observe(signal))
+            self._fold(outcome.assessment, signal, self._partition_of.get(signal.community_id), False)
+        self._release_idle(outcome.assessment)
         self._merge(outcome.assessment, self.assessor.tick(self._community_stream_time))
         return outcome
+
+    def _readings_time(self, partition: int | None) -> datetime | None:
+        return None if partition is None else self._stream_times.get((self._topics.readings, partition))
+
+    def _ahead_of_readings(self, at: datetime, partition: int | None) -> bool:
+        """True when ``at`` is later than any reading of ``partition`` processed so far."""
+        readings_time = self._readings_time(partition)
+        return readings_time is None or at > readings_time
+
+    def _fold(
+        self, into: AssessmentOutput, signal: SourceSignal, partition: int | None, from_readings: bool
+    ) -> None:
+        """Assess ``signal`` now, or hold it while it is ahead of its community's readings.
+
+        Readings are never held: they set the pace. A report or a device finding
+        ahead of the readings of its partition waits (:meth:`Assessor.hold`) until
+        the readings catch up or, if they stand still, until the next tick.
+        """
+        if not from_readings and self._ahead_of_readings(signal.observed_at, partition):
+            self.assessor.hold(signal)
+        else:
+            self._merge(into, self.assessor.observe(signal))
+
+    def _release(self, into: AssessmentOutput, partition: int, up_to: datetime | None) -> None:
+        """Fold in the held signals of ``partition``'s communities up to ``up_to``, a reading's time."""
+        for community in self.assessor.held_communities():
+            if self._partition_of.get(community) == partition:
+                self._merge(into, self.assessor.release(community, up_to))
+                self._changed(community, partition)
+
+    def _release_idle(self, into: AssessmentOutput) -> None:
+        """On a tick, fold in everything held on partitions whose readings stood still since the last.
+
+        Readings that stopped moving are caught up (or absent): nothing earlier is
+        still to come, so waiting longer would only delay a report-driven warning.
+        """
+        readings = self._topics.readings
+        readings_now = {p: t for (topic, p), t in self._stream_times.items() if topic == readings}
+        for community in self.assessor.held_communities():
+            partition = self._partition_of.get(community)
+            current = readings_now.get(partition) if partition is not None else None
+            idle = current is None or current == self._readings_at_last_tick.get(partition or 0)
+            self._merge(into, self.assessor.release(community, None if idle else current))
+            if partition is not None:
+                self._changed(community, partition)
+        self._readings_at_last_tick = readings_now
+
+    def _changed(self, community: str, partition: int) -> None:
+        if self.community_changed is not None:
+            self.community_changed(community, partition)
 
     def _community_stream_time(self, community: str) -> datetime | None:
         """The latest event time of the community's partition of the readings topic."""
@@ -198,10 +282,10 @@ class EventProcessor:
 
     def _signals(self, event: object, partition: int) -> list[SourceSignal]:
         if isinstance(event, SensorReading):
-            signal = self.sensors.signal_for(event)
+            signals = self.sensors.signals_for(event)
             if self._series_changed is not None:
                 self._series_changed(event.series_key, partition)
-            return [signal] if signal is not None else []
+            return signals
         if isinstance(event, DeviceTelemetry):
             return self.telemetry.signals_for(event, partition)
         if isinstance(event, ResidentReport):
@@ -216,7 +300,4 @@ class EventProcessor:
         for notification in new.notifications:
             routed = "suppressed" if notification.suppressed_by else "routed"
             self.metrics.notifications.labels(notification.kind.value, routed).inc()
-        into.events.extend(new.events)
-        into.notifications.extend(new.notifications)
-        into.device_faults.extend(new.device_faults)
-        into.false_alarms.extend(new.false_alarms)
+        into.extend(new)

@@ -63,6 +63,13 @@ class AssessmentOutput:
     false_alarms: list[FalseAlarmFeedback] = field(default_factory=list)
     """Lessons for the detectors and the report classifier."""
 
+    def extend(self, other: AssessmentOutput) -> None:
+        """Append everything ``other`` produced, in order."""
+        self.events.extend(other.events)
+        self.notifications.extend(other.notifications)
+        self.device_faults.extend(other.device_faults)
+        self.false_alarms.extend(other.false_alarms)
+
 
 class AssessorState(BaseModel):
     """The whole assessment state; ``model_dump(mode="json")`` is its checkpoint."""
@@ -74,6 +81,10 @@ class AssessorState(BaseModel):
     episodes: dict[str, EpisodeState] = Field(default_factory=dict)
     faults: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     silences: list[Silence] = Field(default_factory=list)
+    members: dict[str, dict[str, RiskWarning]] = Field(default_factory=dict)
+    """Per ``district|hazard``, the open warning of each member community (:meth:`Assessor.note_member`)."""
+    held: dict[str, list[SourceSignal]] = Field(default_factory=dict)
+    """Signals waiting, per community, for its readings to reach their event time (:meth:`Assessor.hold`)."""
 
 
 def _basis(risk: HazardRisk) -> Basis:
@@ -86,6 +97,10 @@ def _basis(risk: HazardRisk) -> Basis:
 
 def _devices(risk: HazardRisk) -> tuple[str, ...]:
     return tuple(w.removeprefix("device:") for w in risk.witnesses if w.startswith("device:"))
+
+
+DISTRICT_KEY_PREFIX = "district:"
+"""Checkpoint keys of district roll-up state start with this; community keys are plain ids."""
 
 
 def _ladder_keys(community_id: str) -> list[str]:
@@ -107,13 +122,23 @@ class Assessor:
         The clock for repeats, acknowledgement timers, silences and quiet communities.
     state
         A checkpoint from :meth:`export_state` to resume from, or ``None`` to start empty.
+    roll_up_locally
+        Roll community warnings up into district warnings here, at once. A worker
+        sees only its own partitions' communities, so it passes False and sends each
+        community warning, keyed by district, to the one worker that owns that
+        district, which calls :meth:`note_member`.
     """
 
     def __init__(
-        self, config: AssessmentConfig, clock: Clock, state: dict[str, object] | None = None
+        self,
+        config: AssessmentConfig,
+        clock: Clock,
+        state: dict[str, object] | None = None,
+        roll_up_locally: bool = True,
     ) -> None:
         self.config = config
         self.clock = clock
+        self.roll_up_locally = roll_up_locally
         self._state = AssessorState.model_validate(state) if state is not None else AssessorState()
 
     # --- inputs ----------------------------------------------------------------------------------
@@ -134,6 +159,48 @@ class Assessor:
             del held[key]
         hazard = self.config.fusion.hazard_of(signal)
         self._assess(community, at, out, None if hazard is None else frozenset({hazard}))
+        return out
+
+    def hold(self, signal: SourceSignal) -> None:
+        """Keep ``signal`` back until :meth:`release` lets its community's time reach it.
+
+        Reports and device telemetry come on other topics than readings and, in a
+        catch-up (a drill, a restart after an outage), the worker may read them
+        minutes of event time ahead of the readings. Folded in at once they would
+        move the community's time on, and the readings behind them would then be
+        judged late: a flood would be stamped when the basement reports came, not
+        when the water rose. Held signals are state (checkpointed with their
+        community), so a crash does not lose them.
+        """
+        self._state.held.setdefault(signal.community_id, []).append(signal)
+
+    @property
+    def holding(self) -> bool:
+        """True when some community has signals held back."""
+        return bool(self._state.held)
+
+    def held_communities(self) -> list[str]:
+        """Communities with signals held back."""
+        return list(self._state.held)
+
+    def release(self, community_id: str, up_to: datetime | None = None) -> AssessmentOutput:
+        """Fold in, in event-time order, the held signals of ``community_id`` up to ``up_to`` (all: None)."""
+        out = AssessmentOutput()
+        held = self._state.held.get(community_id)
+        if not held:
+            return out
+        due = sorted(
+            (s for s in held if up_to is None or s.observed_at <= up_to), key=lambda s: s.observed_at
+        )
+        if not due:
+            return out
+        waiting = [s for s in held if up_to is not None and s.observed_at > up_to]
+        if waiting:
+            self._state.held[community_id] = waiting
+        else:
+            del self._state.held[community_id]
+        for signal in due:
+            out.extend(self.observe(signal))
         return out
 
     def advance(self, community_id: str, at: datetime) -> AssessmentOutput | None:
@@ -180,9 +247,36 @@ class Assessor:
         if ladder_key in self._state.ladders:
             self._state.ladders[ladder_key] = closed_by_operator(self._state.ladders[ladder_key])
         self._notify(episode, NOTIFYING_CHANGES[warning.change], now, out)
-        if episode.latest.scope == "community":
-            self._roll_up(episode.latest.district_id, warning.hazard, warning.updated_at, now, out)
+        self._member_changed(episode.latest, out)
         return out
+
+    def note_member(self, district: str, warning: RiskWarning) -> AssessmentOutput:
+        """A community warning of ``district`` changed: update the district warning it rolls up into.
+
+        Redelivered or stale revisions change nothing (at-least-once delivery).
+        """
+        out = AssessmentOutput()
+        members = self._state.members.setdefault(f"{district}|{warning.hazard.value}", {})
+        known = members.get(warning.community_id)
+        same = known is not None and known.warning_id == warning.warning_id
+        if same and known is not None and known.revision >= warning.revision:
+            return out
+        if warning.is_open:
+            if known is not None and not same and known.opened_at > warning.opened_at:
+                return out
+            members[warning.community_id] = warning
+        elif same:
+            del members[warning.community_id]
+        else:
+            return out
+        self._roll_up(district, warning.hazard, warning.updated_at, self.clock.now(), out)
+        if not members:
+            del self._state.members[f"{district}|{warning.hazard.value}"]
+        return out
+
+    def _member_changed(self, event: WarningEvent, out: AssessmentOutput) -> None:
+        if self.roll_up_locally and event.scope == "community" and event.district_id is not None:
+            out.extend(self.note_member(event.district_id, event.warning))
 
     def tick(self, stream_time_of: Callable[[str], datetime | None] | None = None) -> AssessmentOutput:
         """Timed work: expire silences, judge silent communities, repeat and escalate notices.
@@ -256,8 +350,9 @@ class Assessor:
                 k: e for k in _episode_keys(community_id) if (e := self._state.episodes.get(k)) is not None
             },
             faults={community_id: f} if (f := self._state.faults.get(community_id)) else {},
+            held={community_id: h} if (h := self._state.held.get(community_id)) else {},
         )
-        if not (part.signals or part.watermarks or part.ladders or part.episodes or part.faults):
+        if not (part.signals or part.watermarks or part.ladders or part.episodes or part.faults or part.held):
             return None
         return part.model_dump(mode="json")
 
@@ -269,16 +364,40 @@ class Assessor:
         self._state.ladders.update(part.ladders)
         self._state.episodes.update(part.episodes)
         self._state.faults.update(part.faults)
+        self._state.held.update(part.held)
+        self._state.members.update(part.members)
 
     def forget_community(self, community_id: str) -> None:
         """Drop a community whose partition moved to another worker."""
         self._state.signals.pop(community_id, None)
         self._state.watermarks.pop(community_id, None)
         self._state.faults.pop(community_id, None)
+        self._state.held.pop(community_id, None)
         for key in _ladder_keys(community_id):
             self._state.ladders.pop(key, None)
         for key in _episode_keys(community_id):
             self._state.episodes.pop(key, None)
+
+    def export_district(self, district_id: str) -> dict[str, object] | None:
+        """One district's roll-up (its members' warnings and its district warnings) as JSON-able
+        data, or None when it holds nothing; :meth:`import_community` takes it back."""
+        prefix = f"{district_id}|"
+        part = AssessorState(
+            members={k: m for k, m in self._state.members.items() if k.startswith(prefix)},
+            episodes={
+                k: e for k, e in self._state.episodes.items() if k.startswith(f"district|{district_id}|")
+            },
+        )
+        if not (part.members or part.episodes):
+            return None
+        return part.model_dump(mode="json")
+
+    def forget_district(self, district_id: str) -> None:
+        """Drop a district whose roll-up moved to another worker."""
+        for key in [k for k in self._state.members if k.startswith(f"{district_id}|")]:
+            del self._state.members[key]
+        for key in [k for k in self._state.episodes if k.startswith(f"district|{district_id}|")]:
+            del self._state.episodes[key]
 
     def export_state(self) -> dict[str, object]:
         """The whole state as JSON-able data, for a checkpoint; pass it back as ``state``."""
@@ -344,7 +463,7 @@ class Assessor:
             del self._state.episodes[key]
         out.events.append(episode.latest)
         self._notify(episode, NOTIFYING_CHANGES[episode.warning.change], now, out)
-        self._roll_up(self.config.district_of(community), risk.hazard, at, now, out)
+        self._member_changed(episode.latest, out)
 
     def _open(
         self,
@@ -381,31 +500,21 @@ class Assessor:
         return open_episode(event, now, _devices(risk))
 
     def _roll_up(
-        self, district: str | None, hazard: Hazard, at: datetime, now: datetime, out: AssessmentOutput
+        self, district: str, hazard: Hazard, at: datetime, now: datetime, out: AssessmentOutput
     ) -> None:
         """Open, move or resolve the district warning that links its communities' warnings of ``hazard``."""
-        if district is None:
-            return
-        members = sorted(
-            (
-                e
-                for e in self._state.episodes.values()
-                if e.latest.scope == "community"
-                and e.latest.district_id == district
-                and e.warning.hazard is hazard
-            ),
-            key=lambda e: e.warning.community_id,
-        )
+        held = self._state.members.get(f"{district}|{hazard.value}", {})
+        members = [held[community] for community in sorted(held)]
         key = f"district|{district}|{hazard.value}"
         episode = self._state.episodes.get(key)
         links: dict[str, object] = {
-            "linked_warning_ids": tuple(e.warning.warning_id for e in members),
-            "covers": tuple(e.warning.community_id for e in members),
-            "witnesses": tuple(f"community:{e.warning.community_id}" for e in members),
+            "linked_warning_ids": tuple(w.warning_id for w in members),
+            "covers": tuple(w.community_id for w in members),
+            "witnesses": tuple(f"community:{w.community_id}" for w in members),
         }
-        tier = max((e.warning.tier for e in members), key=lambda t: t.severity, default=Tier.IV)
-        risk = max((e.warning.risk for e in members), default=0.0)
-        evidence = [ev for e in members for ev in e.warning.evidence[:5]][:50]
+        tier = max((w.tier for w in members), key=lambda t: t.severity, default=Tier.IV)
+        risk = max((w.risk for w in members), default=0.0)
+        evidence = [ev for w in members for ev in w.evidence[:5]][:50]
         if episode is None:
             if len(members) < self.config.district_min_communities:
                 return
