@@ -81,6 +81,8 @@ class SourceSignal(BaseModel):
     expected: float | None = None
     report_id: str | None = None
     reporter_role: ReporterRole | None = None
+    severity: int | None = None
+    """The reporter's own severity (1–5) for reports."""
     warming_up: bool = False
     """The producing model has not seen enough data yet (caps the tier at IV)."""
     limit_exceeded: bool = False
@@ -147,6 +149,20 @@ class FusionConfig(BaseModel):
     witness_min: Unit = 0.5
     """A witness counts towards the fused risk from 0.5 (it says "hazard" more than
     not); weaker ones are listed nowhere, so many faint signals never add up to a warning."""
+    report_min_severity: Annotated[int, Field(ge=1, le=5)] = 3
+    """Reports below severity 3 are everyday complaints (noise, a broken light): they
+    teach the report-rate baseline and the classifier but witness no hazard, so a
+    festival night's burst of noise complaints never becomes a public-security warning."""
+    reports_only_cap: Unit = 0.9
+    """When people's reports are the only witnesses, the risk stops here (II orange):
+    red mobilises the whole district and needs an instrument or a limit to confirm
+    what people say. Hazards with no sensors (public security, public health) so
+    top out at II."""
+    hazard_caps: dict[Hazard, Unit] = Field(default_factory=lambda: {Hazard.POWER_OUTAGE: 0.9})
+    """Hazards whose risk stops below red whatever the evidence. A power outage alone
+    disrupts but does not endanger life the way a fire or a flood does; its grading
+    tops at II orange (a whole community dark), and what makes it dangerous (a fire,
+    a flood in a pumped basement) has a warning of its own."""
     signal_ttl_s: Annotated[float, Field(gt=0)] = 600.0
     """A signal speaks for 10 minutes: a few readings of a 60-second sensor, and the
     time in which reports about one incident typically arrive."""
@@ -265,6 +281,8 @@ def _witnesses(
         if signal.source == "sensor":
             name = f"device:{signal.device_id or signal.series}"
             strength = max(signal.score, config.limit_strength if signal.limit_exceeded else 0.0)
+        elif signal.severity is not None and signal.severity < config.report_min_severity:
+            continue
         else:
             role = signal.reporter_role or ReporterRole.RESIDENT
             name = f"reporters:{role.value}"
@@ -283,9 +301,15 @@ def _witnesses(
     return grouped
 
 
-def _noisy_or(strengths: list[float], lone_cap: float) -> float:
-    risk = 1.0 - math.prod(1.0 - s for s in strengths)
-    return min(risk, lone_cap) if len(strengths) == 1 else risk
+def _risk(config: FusionConfig, hazard: Hazard, counted: dict[str, _Witness]) -> float:
+    """The noisy-OR of the counted witnesses, within the lone-witness, reports-only and hazard caps."""
+    risk = 1.0 - math.prod(1.0 - w.strength for w in counted.values())
+    risk = min(risk, config.hazard_caps.get(hazard, 1.0))
+    if len(counted) == 1:
+        risk = min(risk, config.lone_witness_cap)
+    if counted and all(name.startswith("reporters:") for name in counted):
+        risk = min(risk, config.reports_only_cap)
+    return risk
 
 
 def fuse(
@@ -331,7 +355,7 @@ def fuse(
         risks.append(
             HazardRisk(
                 hazard=hazard,
-                risk=_noisy_or([w.strength for w in counted.values()], config.lone_witness_cap),
+                risk=_risk(config, hazard, counted),
                 witnesses=tuple(sorted(counted)),
                 signals=tuple(seen),
                 warming_up=any(s.warming_up for s in used) and not any(s.limit_exceeded for s in used),

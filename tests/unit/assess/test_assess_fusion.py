@@ -101,6 +101,35 @@ def test_more_reports_from_one_role_add_less_than_another_role() -> None:
     )
 
 
+def test_reports_alone_stop_at_orange_however_many_roles_agree() -> None:
+    roles = [ReporterRole.RESIDENT, ReporterRole.POLICE, ReporterRole.GRID_WORKER]
+    people = [report(role, f"r{i}", score=1.0) for i, role in enumerate(roles)]
+    cap = FusionConfig().reports_only_cap
+    assert risk_of(people) == cap
+    assert TierPolicy().enter_of(Tier.II) <= cap < TierPolicy().enter_of(Tier.I)
+    assert risk_of([*people, sensor(0.9)]) > TierPolicy().enter_of(Tier.I), "an instrument confirms: red"
+
+
+def test_a_power_outage_alone_stops_at_orange() -> None:
+    dark = [sensor(0.99, device=f"pw-{i}", sensor_type="power") for i in range(8)]
+    assert risk_of(dark, Hazard.POWER_OUTAGE) == FusionConfig().hazard_caps[Hazard.POWER_OUTAGE]
+    assert (
+        TierPolicy().enter_of(Tier.II) <= risk_of(dark, Hazard.POWER_OUTAGE) < TierPolicy().enter_of(Tier.I)
+    )
+
+
+def test_everyday_complaints_witness_no_hazard_however_many_come() -> None:
+    complaints = [
+        report(ReporterRole.RESIDENT, f"n{i}", category="public_security", score=0.99).model_copy(
+            update={"severity": 2}
+        )
+        for i in range(20)
+    ]
+    assert risk_of(complaints, Hazard.PUBLIC_SECURITY) == 0.0
+    serious = complaints[0].model_copy(update={"severity": 3})
+    assert risk_of([serious], Hazard.PUBLIC_SECURITY) > 0.5
+
+
 def test_faint_signals_do_not_add_up_and_old_ones_expire() -> None:
     faint = [sensor(0.4, device=f"wl-{i}") for i in range(10)]
     assert risk_of(faint) == 0.0
@@ -236,3 +265,37 @@ def test_a_health_finding_does_not_discount_readings_taken_before_it() -> None:
     later = reading.model_copy(update={"observed_at": at + timedelta(minutes=5)})
     risks, _ = fuse(FusionConfig(), [fault, later], at + timedelta(minutes=5))
     assert all(r.risk == 0.0 for r in risks), "after the finding, an offline device's readings do not count"
+
+
+def test_communities_on_different_workers_roll_up_at_the_district_owner() -> None:
+    """Each worker sees only its partitions' communities; the district's owner links them."""
+    communities = {name: Community(description=name, district_id="d1") for name in ("c1", "c2")}
+    config = AssessmentConfig(communities=communities)
+    clock = ManualClock(T0)
+    workers = {c: Assessor(config, clock, roll_up_locally=False) for c in ("c1", "c2")}
+    owner = Assessor(config, clock, roll_up_locally=False)
+    district_events = []
+    for m in range(3):
+        for c, worker in workers.items():
+            out = drive(worker, clock, [sensor(0.8, minute=m, community=c, sensor_type="power", device="pw")])
+            assert all(e.scope == "community" for e in out.events), "no worker rolls up on its own"
+            for event in out.events:
+                district_events += owner.note_member("d1", event.warning).events
+                assert owner.note_member("d1", event.warning).events == [], "a redelivery changes nothing"
+    [opened] = district_events
+    assert opened.scope == "district" and opened.covers == ("c1", "c2")
+
+    checkpoint = owner.export_district("d1")
+    assert checkpoint is not None
+    successor = Assessor(config, clock, roll_up_locally=False)
+    successor.import_community(checkpoint)
+    owner.forget_district("d1")
+    assert owner.export_district("d1") is None
+    closing = []
+    for m in range(3, 40):
+        for c, worker in workers.items():
+            out = drive(worker, clock, [sensor(0.0, minute=m, community=c, sensor_type="power", device="pw")])
+            for event in out.events:
+                closing += successor.note_member("d1", event.warning).events
+    assert [e.warning.warning_id for e in closing] == [opened.warning.warning_id] * len(closing)
+    assert closing[-1].warning.change is WarningChange.RESOLVED
