@@ -1,5 +1,7 @@
 """``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
 
+(``bench pipeline`` and ``bench scrape`` live in :mod:`pipeline.benchmarks`; registered here.)
+
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
 default is ``default_generic``) over the NAB corpus on one core, the alert
 column through the pipeline's own assessment. Prints a table, or JSON.
@@ -52,7 +54,7 @@ def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``bench`` and its ``detectors`` and ``pipeline`` benchmarks."""
+    """Add ``bench`` and its ``detectors``, ``pipeline`` and ``scrape`` benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     detectors = benchmarks.add_parser(
@@ -72,6 +74,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pipeline.add_argument("--partitions", type=int, default=4)
     pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pipeline.set_defaults(run=run_pipeline)
+    scrape = benchmarks.add_parser(
+        "scrape", help="render time, bytes and lines of /metrics with many communities, series and warnings"
+    )
+    scrape.add_argument("--communities", type=int, default=1000)
+    scrape.add_argument(
+        "--series", type=int, default=10_000, help="detector series, a multiple of communities"
+    )
+    scrape.add_argument("--warnings", type=int, default=100, help="communities with an active warning")
+    scrape.add_argument("--rounds", type=int, default=50, help="renders timed")
+    scrape.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    scrape.set_defaults(run=run_scrape)
 
 
 def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
@@ -85,5 +98,24 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         partitions=args.partitions,
         data_dir=Path(settings.data_dir) / "bench",
     )
+    print(report.as_json() if args.json else report.as_table())
+    return 0
+
+
+def run_scrape(settings: Settings, args: argparse.Namespace) -> int:
+    """Fill a worker's metrics and time rendering them; 2 when the sizes do not fit together."""
+    from pipeline.benchmarks.scrape_bench import run_scrape_bench
+
+    try:
+        report = run_scrape_bench(
+            settings,
+            communities=args.communities,
+            series=args.series,
+            warnings=args.warnings,
+            rounds=args.rounds,
+        )
+    except ValueError as error:
+        print(f"riskwatch bench scrape: {error}", file=sys.stderr)
+        return 2
     print(report.as_json() if args.json else report.as_table())
     return 0

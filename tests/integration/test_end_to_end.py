@@ -159,7 +159,13 @@ def test_metrics_endpoint_counts_events_dead_letters_and_warnings(
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    assert samples[("riskwatch_events_received_total", (("kind", "sensor_reading"),))] >= 61
+    readings_labels = (("kind", "sensor_reading"), ("topic", topics.readings))
+    assert samples[("riskwatch_events_received_total", readings_labels)] >= 61
+    assert samples[("riskwatch_broker_connected", ())] == 1
+    for stage in ("decode", "score", "assess", "emit"):
+        assert samples[("riskwatch_stage_latency_seconds_count", (("stage", stage),))] >= 1, stage
+    assert samples[("riskwatch_detector_surprise_decades_count", (("sensor_type", "water_level"),))] >= 1
+    assert ("riskwatch_community_last_event_timestamp_seconds", (("community", "c-metrics"),)) in samples
     assert samples[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "II")))] >= 1
     assert samples[("riskwatch_processing_latency_seconds_count", (("kind", "sensor_reading"),))] >= 1
     assert samples[("riskwatch_series_monitored", ())] >= 1

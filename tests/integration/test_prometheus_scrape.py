@@ -114,6 +114,7 @@ def test_prometheus_sees_a_warning_and_fires_the_alert(
     prometheus: Prometheus, producer: KafkaProducer, topics: TopicNames
 ) -> None:
     prometheus.wait_for('up{job="riskwatch"}', lambda r: [s["value"][1] for s in r] == ["1"])
+    prometheus.wait_for("riskwatch_broker_connected", lambda r: [s["value"][1] for s in r] == ["1"])
     assert prometheus.query("riskwatch_warning_changes_total") == [], "no warning before the incident"
 
     incident = [*quiet(60, 2.0, 0.01, 11), 2.6, 2.6, 2.6]  # a sustained rise: the ladder enters on 2 of 3
@@ -126,6 +127,11 @@ def test_prometheus_sees_a_warning_and_fires_the_alert(
     assert tier in {"I", "II"} and float(opened[0]["value"][1]) == 1
     events = prometheus.query('riskwatch_events_received_total{kind="sensor_reading"}')
     assert float(events[0]["value"][1]) == len(incident)
+    assert events[0]["metric"]["topic"] == topics.readings
+    silent_for = prometheus.query(
+        'time() - riskwatch_community_last_event_timestamp_seconds{community="c-scraped"}'
+    )
+    assert 0 <= float(silent_for[0]["value"][1]) < 60, "the community was just heard from"
 
     firing = prometheus.wait_for(
         'ALERTS{alertname="RiskwatchSeriousWarningRaised", alertstate="firing"}', lambda r: len(r) == 1

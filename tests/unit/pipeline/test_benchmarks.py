@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_series
 from pipeline.benchmarks.workload import Workload, spike_message
+from pipeline.cli import main
 
 
 def test_workload_is_deterministic_and_batched_per_community() -> None:
@@ -44,3 +47,23 @@ def test_report_gives_ratio_and_scaling_against_the_baseline() -> None:
     )
     assert (report.ratio, report.scaling) == (0.4, 1.5)
     assert "0.400" in report.as_table() and json.loads(report.as_json())["scaling"] == 1.5
+
+
+def test_scrape_bench_fills_the_metrics_and_reports_the_render(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "3")
+    sizes = ["--communities", "5", "--series", "10", "--warnings", "2", "--rounds", "3"]
+    assert main(["bench", "scrape", *sizes, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["communities"], report["series_monitored"], report["warnings_active"]) == (5, 10, 2)
+    assert report["rounds"] == 3 and 0 < report["render_ms_median"] <= report["render_ms_max"]
+    assert report["exposition_lines"] > report["samples"] > 5 + 2, "a line per community and warning at least"
+    assert report["exposition_bytes"] > 0
+    assert main(["bench", "scrape", *sizes]) == 0
+    assert "median" in capsys.readouterr().out
+
+
+def test_scrape_bench_refuses_sizes_that_do_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "scrape", "--communities", "3", "--series", "10"]) == 2
+    assert "multiple of communities" in capsys.readouterr().err

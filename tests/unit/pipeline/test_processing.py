@@ -80,7 +80,9 @@ def test_a_sustained_rise_warns_its_community_and_a_quiet_series_does_not() -> N
     assert warning.tier is Tier.II, "one sensor alone stops below red (lone-witness cap)"
     assert warning.evidence[0].series == "c-hot/dev-1/water_level" and warning.evidence[0].value == 1.3
     found = samples(metrics)
-    assert found[("riskwatch_events_received_total", (("kind", "sensor_reading"),))] == 123
+    readings_labels = (("kind", "sensor_reading"), ("topic", TOPICS.readings))
+    assert found[("riskwatch_events_received_total", readings_labels)] == 123
+    assert found[("riskwatch_messages_received_total", readings_labels)] == 2
     assert found[("riskwatch_warning_changes_total", (("change", "opened"), ("tier", "II")))] == 1
     assert (
         found[("riskwatch_warnings_active", (("community", "c-hot"), ("hazard", "flood"), ("tier", "II")))]
@@ -158,7 +160,8 @@ def test_telemetry_and_reports_are_validated_on_their_own_topics_and_assessed() 
     )
     wrong = processor.handle(message(json.dumps(telemetry).encode(), "c-1", TOPICS.reports))
     assert [d.reason_class for d in wrong.dead_letters] == [RejectReason.WRONG_TOPIC]
-    assert samples(metrics)[("riskwatch_events_received_total", (("kind", "device_telemetry"),))] == 1
+    telemetry_labels = (("kind", "device_telemetry"), ("topic", TOPICS.telemetry))
+    assert samples(metrics)[("riskwatch_events_received_total", telemetry_labels)] == 1
     reports = [
         {
             "kind": "resident_report",
@@ -174,9 +177,54 @@ def test_telemetry_and_reports_are_validated_on_their_own_topics_and_assessed() 
         }
         for i, role in enumerate(["resident", "police", "grid_worker"])
     ]
-    changes = processor.handle(message(json.dumps(reports).encode(), "c-1", TOPICS.reports))
+    held = processor.handle(message(json.dumps(reports).encode(), "c-1", TOPICS.reports))
+    assert held.warnings == [], "reports wait while no reading of their partition has been seen"
+    changes = processor.tick()
     assert changes.warnings and changes.warnings[-1].hazard is Hazard.PUBLIC_SECURITY
     assert {e.report_id for e in changes.warnings[-1].evidence} >= {"r-1"}
+
+
+def basement_reports(at: datetime) -> bytes:
+    return json.dumps(
+        [
+            {
+                "kind": "resident_report",
+                "event_id": f"flood-{i}",
+                "community_id": "c-1",
+                "event_time": at.isoformat(),
+                "report_id": f"flood-{i}",
+                "reporter_role": role,
+                "category": "flood",
+                "description": "water is coming into the basement",
+                "observed_time": at.isoformat(),
+                "severity": 4,
+            }
+            for i, role in enumerate(["resident", "grid_worker"])
+        ]
+    ).encode()
+
+
+def test_reports_read_ahead_of_the_readings_wait_so_the_warning_is_stamped_when_the_water_rose() -> None:
+    """In a catch-up the reports topic runs ahead; the rise in the readings must still date the warning."""
+    processor, _ = make_processor()
+    rise = [1.0 + 0.01 * minute for minute in range(30)]
+    values = [*quiet(60), *rise]  # readings at NOW-90 min ... NOW-1 min; the rise starts at NOW-30 min
+    reported_at = NOW - timedelta(minutes=5)
+    assert processor.handle(message(basement_reports(reported_at), "c-1", TOPICS.reports)).warnings == []
+    warnings = processor.handle(message(readings("c-1", values), "c-1")).warnings
+    assert warnings, "the rise and the reports open a flood warning"
+    assert warnings[0].change is WarningChange.OPENED
+    assert warnings[0].opened_at < reported_at - timedelta(minutes=10), "dated by the rise, not the reports"
+    assert not processor.assessor.holding, "the readings passed the reports, which were then folded in"
+    state = processor.assessor.export_community("c-1")
+    assert state is not None and "report" in json.dumps(state["signals"])
+
+
+def test_reports_behind_the_readings_are_assessed_at_once() -> None:
+    processor, _ = make_processor()
+    processor.handle(message(readings("c-1", quiet()), "c-1"))
+    processor.handle(message(basement_reports(NOW - timedelta(minutes=30)), "c-1", TOPICS.reports))
+    assert not processor.assessor.holding
 
 
 def test_consumer_lag_is_exported_per_partition() -> None:
