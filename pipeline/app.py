@@ -6,10 +6,13 @@ Thin by design: the agent hands each message to
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline.assess.silences import silence_record
+from pipeline.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
 from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
@@ -23,8 +26,10 @@ from pipeline.ingest_view import install_ingest
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
 from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
 from pipeline.state_sync import StateSync
+from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
 from schemas.feedback import Feedback
+from schemas.warning import RiskWarning
 
 
 def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
@@ -65,6 +70,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         SystemClock(),
         detectors,
         series_changed=detector_books.touched if detector_books else None,
+        roll_up_locally=False,
     )
     assessment_books = AssessmentCheckpoints(processor.assessor) if detector_books else None
     if assessment_books is not None:
@@ -73,6 +79,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     warnings_topic = app.topic(names.warnings)
     deadletter_topic = app.topic(names.deadletter)
     feedback_topic = app.topic(names.feedback)
+    districts_topic = app.topic(names.districts)
     device_faults_topic = app.topic(names.device_faults)
     responder_topics = {name: app.topic(name) for name in names.responders}
     board_feed = BoardFeed(WarningBoard())
@@ -88,6 +95,25 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     @app.task  # type: ignore[untyped-decorator]
     async def follow_warnings() -> None:
         await board_feed.run(bootstrap_servers, names.warnings, settings.kafka)
+
+    def apply_silence(key: bytes | None, value: bytes | None) -> None:
+        try:
+            silence_id, silence = silence_record(key, value)
+        except ValueError as error:
+            app.log.warning("ignoring an unreadable record on the silences topic: %s", error)
+            return
+        if silence is None:
+            processor.assessor.remove_silence(silence_id)
+        else:
+            processor.assessor.add_silence(silence)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_silences() -> None:
+        await follow_topic(bootstrap_servers, names.silences, settings.kafka, apply_silence)
+
+    @app.page("/api/silences")
+    async def silences_view(web: Any, request: Any) -> Any:
+        return web.json({"silences": [s.model_dump(mode="json") for s in processor.assessor.silences()]})
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     def _close_event_streams(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -108,6 +134,12 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     metrics.track_consumer_lag(consumer_lag)
 
+    @app.task  # type: ignore[untyped-decorator]
+    async def watch_broker() -> None:
+        while not app.should_stop:
+            metrics.broker_connected.set(await cluster_reachable(lambda: producer_client(app)))
+            await app.sleep(CHECK_INTERVAL_S)
+
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
         for letter in outcome.dead_letters:
             await deadletter_topic.send(key=key, value=letter.model_dump_json().encode())
@@ -116,6 +148,10 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             await warnings_topic.send(
                 key=warning.community_id.encode(), value=warning.model_dump_json().encode()
             )
+            if event.scope == "community" and event.district_id is not None:
+                await districts_topic.send(
+                    key=event.district_id.encode(), value=warning.model_dump_json().encode()
+                )
         for notification in outcome.assessment.notifications:
             for topic in notification.topics:
                 await responder_topics[settings.topic_prefix + topic].send(
@@ -138,7 +174,10 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 value=message.value,
                 timestamp_s=message.timestamp,
             )
-            await send(processor.handle(inbound), message.key)
+            outcome = processor.handle(inbound)
+            emitting = perf_counter()
+            await send(outcome, message.key)
+            metrics.stage_latency.observe("emit", perf_counter() - emitting)
             progress.processed(message.topic, message.partition, message.offset)
 
     @app.agent(feedback_topic, name="operator-actions")
@@ -150,6 +189,16 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 app.log.warning("ignoring an invalid record on the feedback topic: %s", error)
                 continue
             await send(processor.act(feedback, event.message.partition))
+
+    @app.agent(districts_topic, name="district-roll-up")
+    async def district_roll_up(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                warning = RiskWarning.model_validate_json(event.value)
+            except ValidationError as error:
+                app.log.warning("ignoring an invalid record on the districts topic: %s", error)
+                continue
+            await send(processor.roll_up(event.key.decode(), warning, event.message.partition))
 
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def tick() -> None:

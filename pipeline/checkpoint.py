@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from detectors.series import SeriesDetectors
 from detectors.state import StateRejected, restore_state, save_state
-from pipeline.assess.assessor import Assessor
+from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,11 @@ class DetectorCheckpoints:
 
 
 class AssessmentCheckpoints:
-    """Per-community assessment states of changed communities, and their restore."""
+    """Per-community assessment states of changed communities, and their restore.
+
+    A district's roll-up is checkpointed the same way under the key
+    ``district:<id>``, on the partition its district records arrive on.
+    """
 
     def __init__(self, assessor: Assessor) -> None:
         self.assessor = assessor
@@ -136,10 +140,13 @@ class AssessmentCheckpoints:
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """JSON states of every changed community (a tombstone when it holds nothing any more)."""
         records = []
-        for partition, community in self.dirty.take(partitions):
-            state = self.assessor.export_community(community)
+        for partition, key in self.dirty.take(partitions):
+            if key.startswith(DISTRICT_KEY_PREFIX):
+                state = self.assessor.export_district(key.removeprefix(DISTRICT_KEY_PREFIX))
+            else:
+                state = self.assessor.export_community(key)
             blob = None if state is None else json.dumps(state, separators=(",", ":")).encode()
-            records.append(StateRecord(partition, community, blob))
+            records.append(StateRecord(partition, key, blob))
         return records
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
@@ -157,7 +164,10 @@ class AssessmentCheckpoints:
 
     def forget(self, partitions: Iterable[int]) -> int:
         """Drop the communities of revoked ``partitions``."""
-        communities = self.dirty.forget(partitions)
-        for community in communities:
-            self.assessor.forget_community(community)
-        return len(communities)
+        keys = self.dirty.forget(partitions)
+        for key in keys:
+            if key.startswith(DISTRICT_KEY_PREFIX):
+                self.assessor.forget_district(key.removeprefix(DISTRICT_KEY_PREFIX))
+            else:
+                self.assessor.forget_community(key)
+        return len(keys)

@@ -23,8 +23,8 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
         return {"max.message.bytes": str(settings.max_message_bytes)}
     if name == names.deadletter:
         return {"max.message.bytes": str(settings.max_record_bytes)}
-    if name in (names.detector_state, names.warnings_state):
-        # Only the latest state per series matters: compaction keeps just that.
+    if name in (names.detector_state, names.warnings_state, names.silences):
+        # Only the latest state per series (or silence) matters: compaction keeps just that.
         return {"cleanup.policy": "compact"}
     return {}
 

@@ -29,6 +29,10 @@ class TopicNames:
     detector_state: str
     warnings_state: str
     device_faults: str
+    silences: str
+    districts: str
+    """Community warnings keyed by district, so one worker rolls each district up."""
+    """Operators' silences (maintenance windows), compacted by silence id; every worker reads it whole."""
     responders: tuple[str, ...] = ()
     """One topic per responder route of the assessment configuration (departments, police, ...)."""
 
@@ -46,6 +50,8 @@ class TopicNames:
             detector_state=f"{p}detector.state",
             warnings_state=f"{p}warnings.state",
             device_faults=f"{p}device.faults",
+            silences=f"{p}silences",
+            districts=f"{p}districts",
             responders=tuple(sorted({f"{p}{route.topic}" for route in settings.assessment.routes})),
         )
 
@@ -69,5 +75,7 @@ class TopicNames:
             self.detector_state,
             self.warnings_state,
             self.device_faults,
+            self.silences,
+            self.districts,
             *self.responders,
         ]

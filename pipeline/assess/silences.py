@@ -71,6 +71,21 @@ class Silence(BaseModel):
         return self.device_id is None or notification.devices == (self.device_id,)
 
 
+def silence_record(key: bytes | None, value: bytes | None) -> tuple[str, Silence | None]:
+    """``(silence id, silence)`` of one record of the silences topic; the silence is ``None``
+    when the record ends it early (a tombstone). Raises ``ValueError`` when unreadable.
+
+    >>> silence_record(b"s1", None)
+    ('s1', None)
+    """
+    if value is None:
+        if not key:
+            raise ValueError("a tombstone on the silences topic needs the silence id as its key")
+        return key.decode(), None
+    silence = Silence.model_validate_json(value)
+    return silence.silence_id, silence
+
+
 def muting(silences: list[Silence], notification: Notification, now: datetime) -> Silence | None:
     """The first active silence that matches, if any."""
     return next((s for s in silences if s.is_active(now) and s.matches(notification)), None)

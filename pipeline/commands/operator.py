@@ -42,7 +42,7 @@ def revisions_of(settings: Settings, bootstrap: str, warning_id: str) -> list[Ri
     return [found[r] for r in sorted(found)]
 
 
-def _bootstrap(settings: Settings) -> str:
+def bootstrap_of(settings: Settings) -> str:
     if settings.bootstrap_servers is None:
         raise SystemExit("riskwatch: set RISKWATCH_BOOTSTRAP_SERVERS to the broker the workers use")
     return settings.bootstrap_servers
@@ -54,7 +54,7 @@ def run_action(settings: Settings, args: argparse.Namespace) -> int:
 
     from pipeline.topics import TopicNames
 
-    bootstrap = _bootstrap(settings)
+    bootstrap = bootstrap_of(settings)
     revisions = revisions_of(settings, bootstrap, args.warning_id)
     if not revisions:
         print(f"riskwatch: no warning {args.warning_id} on the warnings topic", file=sys.stderr)
@@ -89,7 +89,7 @@ def run_review(settings: Settings, args: argparse.Namespace) -> int:
     """Print an episode's timeline."""
     from pipeline.assess.review import episode_review
 
-    revisions = revisions_of(settings, _bootstrap(settings), args.warning_id)
+    revisions = revisions_of(settings, bootstrap_of(settings), args.warning_id)
     if not revisions:
         print(f"riskwatch: no warning {args.warning_id} on the warnings topic", file=sys.stderr)
         return 1

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from pipeline.console.board import WarningBoard
 from pipeline.kafka_security import KafkaSecurity
+from pipeline.topic_follower import follow_topic
 from schemas.warning import RiskWarning
 
 log = logging.getLogger(__name__)
@@ -60,32 +60,11 @@ class BoardFeed:
 
     async def run(self, bootstrap_servers: str, topic: str, security: KafkaSecurity) -> None:
         """Follow ``topic`` from its beginning until cancelled."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=50,
-            **security.aiokafka_kwargs(),
-        )
-        await consumer.start()
         try:
-            partitions = await _partitions(consumer, topic)
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            while True:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        if record.value is not None:
-                            self.apply(record.value)
+            await follow_topic(bootstrap_servers, topic, security, self._record)
         finally:
             self.closed.set()
-            await consumer.stop()
 
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    for _ in range(100):
-        await consumer.topics()  # refreshes metadata; the topic may still be being created
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return [TopicPartition(topic, p) for p in sorted(found)]
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"topic {topic} has no partitions")
+    def _record(self, key: bytes | None, value: bytes | None) -> None:
+        if value is not None:
+            self.apply(value)

@@ -1,0 +1,124 @@
+"""An operator's silence, set with ``riskwatch silence add``, stops the paging of matching
+notifications on a running worker while the warning itself is still recorded."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from pipeline.assess.routing import route
+from pipeline.broker import EmbeddedBroker
+from pipeline.cli import main
+from pipeline.config import Settings
+from pipeline.metrics_scrape import parse_exposition
+from pipeline.topics import TopicNames
+from pipeline.worker_process import WorkerProcess, settings_environment
+from schemas import Hazard, RiskWarning
+from tests.integration.conftest import publish, read_until
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def rising(community: str, device: str) -> list[dict[str, Any]]:
+    """90 minutes of a calm water level, then a clear rise over the last ten."""
+    rng = random.Random(device)
+    values = [1.0 + rng.gauss(0, 0.005) for _ in range(80)] + [1.5 + 0.02 * i for i in range(10)]
+    start = NOW - timedelta(minutes=len(values))
+    return [
+        {
+            "kind": "sensor_reading",
+            "event_id": f"{community}-{device}-{i}",
+            "community_id": community,
+            "event_time": (start + timedelta(minutes=i)).isoformat(),
+            "device_id": device,
+            "sensor_type": "water_level",
+            "value": value,
+            "unit": "m",
+        }
+        for i, value in enumerate(values)
+    ]
+
+
+def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings, *argv: str) -> None:
+    for name, value in settings_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    assert main(list(argv)) == 0
+
+
+def get_json(settings: Settings, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def await_true(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not seen within {timeout_s} s: {what}")
+
+
+def suppressed(settings: Settings) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}/metrics", timeout=5) as response:
+        samples = parse_exposition(response.read().decode())
+    return sum(
+        value
+        for (name, labels), value in samples.items()
+        if name == "riskwatch_notifications_total" and ("outcome", "suppressed") in labels
+    )
+
+
+def test_a_silence_mutes_paging_for_its_community_and_hazard_until_it_is_ended(
+    worker: WorkerProcess,
+    worker_settings: Settings,
+    topics: TopicNames,
+    producer: KafkaProducer,
+    broker: EmbeddedBroker,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli(monkeypatch, worker_settings, "silence", "add", "--community", "c-works", "--hazard", "flood",
+        "--for", "2h", "--author", "li.wei", "--comment", "pump replacement")  # fmt: skip
+    silence_id = capsys.readouterr().out.split(":")[0]
+    assert silence_id.startswith("silence-")
+
+    def active() -> list[str]:
+        return [s["silence_id"] for s in get_json(worker_settings, "/api/silences")["silences"]]
+
+    await_true(lambda: active() == [silence_id], "the worker follows the silences topic")
+    cli(monkeypatch, worker_settings, "silence", "list")
+    assert "community c-works, hazard flood" in capsys.readouterr().out
+
+    for community in ("c-works", "c-open"):
+        for device in ("wl-1", "wl-2"):
+            publish(producer, topics.readings, community, rising(community, device))
+
+    def opened(records: list[Any]) -> bool:
+        warnings = [RiskWarning.model_validate_json(r.value) for r in records]
+        return {w.community_id for w in warnings if w.hazard is Hazard.FLOOD} >= {"c-works", "c-open"}
+
+    warnings = [RiskWarning.model_validate_json(r.value) for r in read_until(broker, topics.warnings, opened)]
+    await_true(lambda: suppressed(worker_settings) >= 1, "the silenced opening counted as suppressed")
+    first_open = next(w for w in warnings if w.community_id == "c-open")
+    [responder, *_] = route(worker_settings.assessment.routes, Hazard.FLOOD, first_open.tier, 0)
+    paged = [
+        json.loads(r.value)["community_id"]
+        for r in read_until(
+            broker,
+            worker_settings.topic_prefix + responder,
+            lambda records: any(json.loads(r.value)["community_id"] == "c-open" for r in records),
+        )
+    ]
+    assert "c-works" not in paged, "a silenced warning was paged"
+
+    cli(monkeypatch, worker_settings, "silence", "end", silence_id)
+    await_true(lambda: active() == [], "the silence ends")
