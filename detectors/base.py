@@ -65,6 +65,10 @@ class Score:
     decades: float | None = None
     """Exact ``-log10(p_value)`` when the detector knows it; kept because tiny
     p-values underflow to 0 and would all tie, losing which reading is more extreme."""
+    held: bool = False
+    """True when the surprise is an ongoing incident's evidence held after an alarm
+    (:attr:`detectors.calibration.RecordCalibration.hold_decades`), not a chance
+    finding: a combination of models does not correct it for multiple testing."""
 
     @property
     def score(self) -> float:

@@ -31,6 +31,14 @@ which a sudden sustained shift fades after one reading and the ladder never
 opens a warning for it) scored 57.3 with that spell and 62.4 with a 20-reading
 one, the default.
 
+``hold_decades`` limits the damping: during the spell, evidence up to
+``hold_decades`` is kept undamped, and only what lies beyond it is damped, so
+a reading still beyond the pre-alarm record scores at least ``hold_decades``.
+:class:`~detectors.multiscale.MultiScaleLevel` holds just above the
+assessment's tier IV entry (5 decades): a deviation that lasts gives the
+ladder the second high reading its 2-of-3 entry needs, while a held reading
+still ranks below every undamped alarm, so a threshold tells them apart.
+
 >>> c = RecordCalibration(memory=10_000, quiet_after_alarm=3, floor=1.0)
 >>> for _ in range(10_000):
 ...     c.learn_one(2.0)
@@ -39,6 +47,11 @@ one, the default.
 >>> c.learn_one(4.0)
 >>> c.p_value(4.0)  # quiet: the alarm was just raised, evidence damped
 1.0
+>>> held = RecordCalibration(quiet_after_alarm=3, floor=1.0, quiet_damping=3.0, hold_decades=5.05)
+>>> for z in [2.0] * 10_000 + [4.0]:
+...     held.learn_one(z)
+>>> held.surprise(4.0), held.surprise(1.0)  # held at 5.05; below it, undamped
+(5.05, 1.25)
 """
 
 from __future__ import annotations
@@ -72,6 +85,10 @@ class RecordCalibration:
         During a quiet spell the ratio to the pre-alarm record is divided by
         this: only a reading this many times beyond that record still counts
         (a large or worsening incident); ``inf`` silences the spell entirely.
+    hold_decades
+        During a quiet spell the surprise is ``max(damped, min(undamped,
+        hold_decades))``: an incident that lasts keeps up to this much
+        evidence. 0 (the default) damps everything.
     """
 
     def __init__(
@@ -83,6 +100,7 @@ class RecordCalibration:
         margin: float = 0.0,
         quiet_damping: float = math.inf,
         record_decades: float = 5.0,
+        hold_decades: float = 0.0,
     ) -> None:
         self.memory = memory
         self.quiet_after_alarm = quiet_after_alarm
@@ -91,6 +109,7 @@ class RecordCalibration:
         self.quiet_damping = quiet_damping
         self._decay = 1.0 - 1.0 / memory
         self.record_decades = record_decades
+        self.hold_decades = hold_decades
         self._peak = 0.0
         self._seen = 0
         self._quiet_left = 0
@@ -105,19 +124,30 @@ class RecordCalibration:
             "margin": self.margin,
             "quiet_damping": self.quiet_damping,
             "record_decades": self.record_decades,
+            "hold_decades": self.hold_decades,
         }
+
+    @property
+    def record(self) -> float:
+        """The deviation a reading must reach to beat the record (never below ``floor``)."""
+        return max(self._peak * (1.0 + self.margin), self.floor)
 
     def surprise(self, z: float) -> float:
         """``-log10`` of the calibrated p-value of deviation ``z`` (>= 0), without learning it.
 
         Exact even where the p-value itself underflows (``r`` above ~8).
         """
+        return self.judge(z)[0]
+
+    def judge(self, z: float) -> tuple[float, bool]:
+        """:meth:`surprise` of ``z``, and whether the hold (not the damping) decided it."""
         if self._seen == 0:
-            return 0.0
-        ratio = z / max(self._peak * (1.0 + self.margin), self.floor)
+            return 0.0, False
+        decades = (z / self.record) ** 2 * self.record_decades
         if self._quiet_left > 0:
-            ratio /= self.quiet_damping
-        return ratio**2 * self.record_decades
+            damped, held = decades / self.quiet_damping**2, min(decades, self.hold_decades)
+            return (held, True) if held > damped else (damped, False)
+        return decades, False
 
     def p_value(self, z: float) -> float:
         """Calibrated p-value of deviation ``z`` (>= 0), without learning it."""
@@ -137,7 +167,7 @@ class RecordCalibration:
             if self._quiet_left == 0:  # the spell is over: the alarm joins the record
                 self._peak = max(self._peak, self._alarm)
             return
-        if z >= max(self._peak * (1.0 + self.margin), self.floor):
+        if z >= self.record:
             self._quiet_left = self.quiet_after_alarm
             self._alarm = z
             if self.quiet_after_alarm > 0:

@@ -31,9 +31,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from detectors.base import Detector, DeviceDetector, Direction, Score
+from detectors.combination import MostSurprising
 from detectors.drift import AdwinShift, PageHinkleyShift
 from detectors.ensemble import PerMetricDevice, default_detector
 from detectors.ewma import EwmaZScore
+from detectors.multiscale import MultiScaleLevel
 from detectors.seasonal import DailyProfile
 from detectors.state import restore_state, save_state
 
@@ -202,6 +204,7 @@ CONFORMING_DETECTORS: dict[str, Callable[[], Detector]] = {
     "ewma_z": lambda: EwmaZScore(warmup=30),
     "default_generic": lambda: default_detector("generic"),
     "default_water_level": lambda: default_detector("water_level", direction=Direction.UP, min_spread=0.02),
+    "novelty_or_level": lambda: MostSurprising(MultiScaleLevel(), EwmaZScore()),
     "per_metric_device": lambda: DeviceAsSeries(PerMetricDevice()),
     "daily_profile": DailyProfile,
     "page_hinkley": PageHinkleyShift,

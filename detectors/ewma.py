@@ -11,6 +11,13 @@ flat-lined series never alarms on noise-free data.
 True
 >>> d.score_one(3.0).surprise > 6
 True
+
+The surprise is exact far into the tail, where the p-value itself underflows to
+0 (``|z|`` above ~38), so two extreme readings still rank by how extreme they
+are and a threshold on the surprise separates them:
+
+>>> round(d.score_one(30.0).surprise), round(d.score_one(60.0).surprise)
+(18265, 75592)
 """
 
 from __future__ import annotations
@@ -22,6 +29,29 @@ from typing import Any, ClassVar
 from river import stats
 
 from detectors.base import NO_EVIDENCE_P, Direction, Score
+
+_SQRT2 = math.sqrt(2.0)
+_LN10 = math.log(10.0)
+_HALF_LN_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG10_2 = math.log10(2.0)
+_ASYMPTOTIC_FROM = 30.0
+"""Beyond this z the upper tail (< 1e-197) is taken from its asymptotic series, accurate to ~1e-8
+relative there; below it ``erfc`` is exact and far from underflow."""
+
+
+def normal_tail_decades(z: float) -> float:
+    """``-log10 P(Z >= z)`` for a standard normal ``Z``, finite where the probability underflows.
+
+    >>> round(normal_tail_decades(0.0), 4), round(normal_tail_decades(5.0), 3)
+    (0.301, 6.543)
+    >>> round(normal_tail_decades(40.0), 1)  # P = 10**-349.4: below the smallest float
+    349.4
+    """
+    if z < _ASYMPTOTIC_FROM:
+        return -math.log10(0.5 * math.erfc(z / _SQRT2))
+    # Mills ratio: P(Z >= z) = phi(z) / z * (1 - 1/z^2 + 3/z^4 - ...)
+    ln_tail = -0.5 * z * z - math.log(z) - _HALF_LN_2PI + math.log1p(-1.0 / z**2 + 3.0 / z**4)
+    return -ln_tail / _LN10
 
 
 class EwmaZScore:
@@ -97,19 +127,29 @@ class EwmaZScore:
         return max(sd, self.min_spread, self.relative_spread * abs(mean))
 
     def score_one(self, value: float, at: datetime | None = None) -> Score:
-        """Tail probability of ``value`` under N(mean, spread²) in the configured direction."""
+        """Tail probability of ``value`` under N(mean, spread²) in the configured direction.
+
+        ``decades`` carries its exact ``-log10``, which stays finite where the probability
+        underflows (see :func:`normal_tail_decades`).
+        """
         if self._seen == 0 or not math.isfinite(value):
             expected = self._mean.get() if self._seen else None
             return Score(p_value=NO_EVIDENCE_P, expected=expected, warming_up=self.warming_up)
         mean = self._mean.get()
         z = (value - mean) / self._spread(mean)
         if self.direction is Direction.UP:
-            p = 0.5 * math.erfc(z / math.sqrt(2))
+            decades = normal_tail_decades(z)
         elif self.direction is Direction.DOWN:
-            p = 0.5 * math.erfc(-z / math.sqrt(2))
-        else:
-            p = math.erfc(abs(z) / math.sqrt(2))
-        score = Score(p_value=min(1.0, p), expected=mean, warming_up=self.warming_up)
+            decades = normal_tail_decades(-z)
+        else:  # two-sided: twice the tail of |z|
+            decades = normal_tail_decades(abs(z)) - _LOG10_2
+        decades = max(decades, 0.0)
+        score = Score(
+            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
+            expected=mean,
+            warming_up=self.warming_up,
+            decades=decades,
+        )
         self._scored = (value, score)
         return score
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
 
-from detectors.base import Detector
-from detectors.ewma import EwmaZScore
 from detectors.limits import PhysicalLimits
 from detectors.series import SeriesDetectors
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, AssessmentOutput, Assessor
@@ -22,12 +20,12 @@ from pipeline.assess.fusion import SourceSignal
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.decoding import DecodeLimits, MessageDecoder, dead_letters
+from pipeline.live_detector import live_detector
 from pipeline.metrics import PipelineMetrics
-from pipeline.sensor_profiles import SENSOR_PROFILES
 from pipeline.signals import ReportSignals, SensorSignals, TelemetrySignals
 from pipeline.topics import TopicNames
 from schemas.deadletter import DeadLetter
-from schemas.events import DeviceTelemetry, ResidentReport, SensorReading, SensorType
+from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
 from schemas.feedback import Feedback
 from schemas.warning import RiskWarning
 
@@ -59,27 +57,15 @@ class Outcome:
 
 
 def detector_for(settings: Settings) -> SeriesDetectors:
-    """A detector bank whose new series get the defaults of their sensor type.
+    """A detector bank whose new series get the live model of their sensor type.
 
-    The live pipeline scores readings with :class:`~detectors.ewma.EwmaZScore`: its
-    score stays high for as long as a deviation lasts (learning protection holds the
-    baseline), which the tier ladder's N-of-M entry, dwell and hysteresis need.
-    The NAB-tuned default (:func:`detectors.ensemble.default_detector`) scores how
-    *new* a deviation is and goes quiet inside a sustained incident: right for
-    NAB's earliest-detection reward, wrong for a ladder that must keep a flood at
-    its tier.
+    The model is decided in one place, :func:`pipeline.live_detector.live_series_model`,
+    which ``riskwatch replay`` uses too: for the product's sensor types an EWMA z-score
+    on the sensor's noise floor, whose evidence lasts as long as a deviation does,
+    which the tier ladder's N-of-M entry, dwell and hysteresis need (the measured
+    choice: see :mod:`detectors.ensemble`).
     """
-
-    def build(sensor_type: str) -> Detector:
-        profile = SENSOR_PROFILES[SensorType(sensor_type)]
-        return EwmaZScore(
-            alpha=settings.detector_alpha,
-            warmup=settings.detector_warmup,
-            min_spread=profile.min_spread,
-            direction=profile.direction,
-        )
-
-    return SeriesDetectors(build)
+    return SeriesDetectors(lambda sensor_type: live_detector(settings, sensor_type))
 
 
 def series_kind(series_key: str) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from enum import Enum
 from importlib.metadata import version
 
 from detectors.base import Score
@@ -55,6 +56,69 @@ _UNHEALTHY_STATUS = {
 }
 
 
+class Gate(Enum):
+    """What becomes of one scored reading (:meth:`SignalGate.step`)."""
+
+    DROP = "drop"
+    """Quiet, and the series' signal in fusion is quiet already: nothing to say."""
+    FORWARD = "forward"
+    FORWARD_SUSPECT = "forward_suspect"
+    """Forward it with a ``suspected_fault`` finding for its device (:func:`suspected_fault`)."""
+
+
+class SignalGate:
+    """Which scored readings reach fusion, per series; shared by the worker and ``riskwatch replay``.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> gate, t = SignalGate(), datetime(2026, 1, 1, tzinfo=UTC)
+    >>> [gate.step("s", strength, False, t + timedelta(minutes=i)).value
+    ...  for i, strength in enumerate([0.01, 0.9, 0.01, 0.01, 0.9])]
+    ['drop', 'forward', 'forward', 'drop', 'forward_suspect']
+    """
+
+    def __init__(self) -> None:
+        self._forwarded: set[str] = set()
+        self._alarming: set[str] = set()
+        self._suspect_until: dict[str, datetime] = {}
+
+    def step(self, series: str, strength: float, breach: bool, at: datetime) -> Gate:
+        """Judge the reading of ``series`` at ``at`` scored ``strength`` (``breach``: past a limit)."""
+        if not breach and strength < FORWARD_MIN:
+            if series not in self._forwarded:
+                return Gate.DROP
+            self._forwarded.discard(series)
+            if series in self._alarming:
+                self._alarming.discard(series)
+                self._suspect_until[series] = at + SPIKE_SUSPICION
+            return Gate.FORWARD
+        self._forwarded.add(series)
+        if not breach and strength < SPIKE_MIN:
+            self._alarming.discard(series)
+            return Gate.FORWARD
+        self._alarming.add(series)
+        until = self._suspect_until.get(series)
+        if until is None:
+            return Gate.FORWARD
+        if at >= until:
+            del self._suspect_until[series]
+            return Gate.FORWARD
+        return Gate.FORWARD_SUSPECT
+
+
+def suspected_fault(community_id: str, device_id: str, at: datetime) -> SourceSignal:
+    """The finding that comes with an alarming reading of a series that spiked before."""
+    return SourceSignal(
+        source="device_health",
+        community_id=community_id,
+        series=f"{community_id}/{device_id}/spikes",
+        signal_type="suspected_fault",
+        device_id=device_id,
+        observed_at=at,
+        score=1.0,
+        model="spike_and_return",
+    )
+
+
 class SensorSignals:
     """Detectors and limits of every series on this worker."""
 
@@ -72,10 +136,8 @@ class SensorSignals:
         self.detectors = detectors
         self.limits = limits
         self._record_score = record_score
-        self._forwarded: set[str] = set()
+        self._gate = SignalGate()
         self._penalty: dict[str, float] = {}
-        self._alarming: set[str] = set()
-        self._suspect_until: dict[str, datetime] = {}
 
     def signals_for(self, reading: SensorReading) -> list[SourceSignal]:
         """Score ``reading`` (and learn it); the signals to forward (none when it changes nothing)."""
@@ -86,40 +148,13 @@ class SensorSignals:
             self._record_score(reading.sensor_type.value, surprise)
         breach = self.limits.check(reading.sensor_type, reading.device_id, reading.value)
         strength = sensor_score(surprise - self._penalty.get(series, 0.0))
-        if breach is None and strength < FORWARD_MIN:
-            if series not in self._forwarded:
-                return []
-            self._forwarded.discard(series)
-            if series in self._alarming:
-                self._alarming.discard(series)
-                self._suspect_until[series] = reading.event_time + SPIKE_SUSPICION
-        else:
-            self._forwarded.add(series)
-            if breach is not None or strength >= SPIKE_MIN:
-                self._alarming.add(series)
-            else:
-                self._alarming.discard(series)
+        gate = self._gate.step(series, strength, breach is not None, reading.event_time)
+        if gate is Gate.DROP:
+            return []
         signal = self._signal(reading, score, strength, breach is not None)
-        if series not in self._alarming or not self._suspect(series, reading.event_time):
+        if gate is Gate.FORWARD:
             return [signal]
-        finding = SourceSignal(
-            source="device_health",
-            community_id=reading.community_id,
-            series=f"{reading.community_id}/{reading.device_id}/spikes",
-            signal_type="suspected_fault",
-            device_id=reading.device_id,
-            observed_at=reading.event_time,
-            score=1.0,
-            model="spike_and_return",
-        )
-        return [finding, signal]
-
-    def _suspect(self, series: str, at: datetime) -> bool:
-        until = self._suspect_until.get(series)
-        if until is not None and at >= until:
-            del self._suspect_until[series]
-            return False
-        return until is not None
+        return [suspected_fault(reading.community_id, reading.device_id, reading.event_time), signal]
 
     def _signal(self, reading: SensorReading, score: Score, strength: float, limit: bool) -> SourceSignal:
         detector = self.detectors.get(reading.series_key)

@@ -1,11 +1,17 @@
 """``riskwatch replay DATA --out OUT``: the live detector and alerting policy, offline, over CSV files.
 
 Every CSV under DATA (or DATA itself) is one device; each gets a fresh
-default device model and a fresh copy of the pipeline's assessment, and its
-scored copy is written to OUT at the same relative path (see
-:mod:`detectors.evaluation.replay_io` for the file rules). ``alert`` is 1 where
-the pipeline would emit a warning (opened or escalated), with the
-assessment's own tier cut-offs and resolve delay: nothing is tuned on labels.
+device model and a fresh copy of the pipeline's assessment, and its scored
+copy is written to OUT at the same relative path (see
+:mod:`detectors.evaluation.replay_io` for the file rules). Every metric's model
+is the one the live worker gives a series of sensor type ``--kind``, built
+from the same settings by the same function
+(:func:`pipeline.live_detector.live_series_model`). ``alert`` is 1 where the
+pipeline would emit a warning (opened or escalated), with the assessment's own
+tier cut-offs and resolve delay: nothing is tuned on labels.
+
+``--plot`` draws each file with matplotlib, an optional dependency: install
+the ``plot`` extra (``pip install 'riskwatch[plot]'``; the ``dev`` extra has it).
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from pipeline.assess.assessor import Assessor
 from pipeline.assess.fusion import SourceSignal, sensor_score
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
-from pipeline.signals import FORWARD_MIN
+from pipeline.live_detector import live_series_model
+from pipeline.signals import Gate, SignalGate, suspected_fault
 from schemas.warning import WarningChange, WarningStatus
 
 _EMITTED = (WarningChange.OPENED, WarningChange.ESCALATED)
@@ -37,15 +44,20 @@ REPLAY_COMMUNITY = "replay"
 REPLAY_DEVICE = "replay"
 ASSESSED_AS = "water_level"
 """Sensor type a series of a kind the assessment has no hazard for is assessed as."""
+PLOT_MISSING = (
+    "riskwatch replay: --plot needs matplotlib, which is not installed. Install the plot extra "
+    "(pip install 'riskwatch[plot]', or the dev extra), or run without --plot."
+)
 
 
 class AssessmentPolicy:
     """The live pipeline's sensor path after the detector, for one replayed device.
 
     Each score is turned into a sensor signal as :class:`pipeline.signals.SensorSignals`
-    does (:func:`sensor_score` of the surprise; forwarded only while it
-    matters, :data:`FORWARD_MIN`, plus the first quiet one after) and folded
-    into a fresh :class:`Assessor` with the configured tier ladder, whose
+    does (:func:`sensor_score` of the surprise, through the same
+    :class:`~pipeline.signals.SignalGate`: forwarded only while it matters, and
+    with a suspected-fault finding after a spike that came straight back) and
+    folded into a fresh :class:`Assessor` with the configured tier ladder, whose
     clock follows event time. ``alert`` is 1 when a warning is opened or
     escalated; ``tier`` follows the open warning.
     """
@@ -58,7 +70,7 @@ class AssessmentPolicy:
         self.clock: ManualClock | None = None
         self.assessor: Assessor | None = None
         self.config = config
-        self._forwarded = False
+        self._gate = SignalGate()
         self._tier = 0
 
     def _assessor_at(self, at: datetime) -> Assessor:
@@ -75,8 +87,10 @@ class AssessmentPolicy:
         assessor = self._assessor_at(observed_at)
         strength = sensor_score(score.surprise)
         events = []
-        if strength >= FORWARD_MIN or self._forwarded:
-            self._forwarded = strength >= FORWARD_MIN
+        gate = self._gate.step(self.series, strength, False, observed_at)
+        if gate is Gate.FORWARD_SUSPECT:
+            events += assessor.observe(suspected_fault(REPLAY_COMMUNITY, REPLAY_DEVICE, observed_at)).events
+        if gate is not Gate.DROP:
             finite = score.expected is not None and math.isfinite(score.expected)
             expected = score.expected if finite else None
             signal = SourceSignal(
@@ -131,7 +145,11 @@ def _plot(
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Replay every file; print progress on stderr; return 1 when a file could not be read."""
+    """Replay every file; print progress on stderr; return 1 when a file could not be read,
+    2 when ``--plot`` is asked for without matplotlib."""
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        print(PLOT_MISSING, file=sys.stderr)
+        return 2
     data, out = Path(args.data), Path(args.out)
     files = csv_files(data)
     if not files:
@@ -139,14 +157,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     ignore = {name.strip() for name in args.ignore_columns.split(",") if name.strip()}
     windows = load_windows(Path(args.labels)) if args.labels else {}
-    plot = args.plot and importlib.util.find_spec("matplotlib") is not None
-    if args.plot and not plot:
-        print(
-            "riskwatch replay: --plot needs matplotlib, which is not installed "
-            "(pip install matplotlib); writing the CSVs without plots",
-            file=sys.stderr,
-        )
-    model = f"{PerMetricDevice.kind}/replay"
+    series_model = live_series_model(settings, args.kind)
+    model = f"{series_model.build().kind}/replay"
     failed = 0
     for number, (path, key) in enumerate(files, 1):
         try:
@@ -163,10 +175,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"\r[{bar}] file {number}/{len(files)} {key} {done}/{total} rows", end="", file=sys.stderr)
 
         policy = AssessmentPolicy(settings, _series_key(key), args.kind, model)
-        result = replay(table.timestamps, table.metrics, PerMetricDevice(args.kind), policy, progress)
+        device = PerMetricDevice.of(series_model)
+        result = replay(table.timestamps, table.metrics, device, policy, progress)
         target = out / key
         write_scored_table(target, table, result)
-        if plot:
+        if args.plot:
             _plot(target.with_suffix(".png"), table, result, windows.get(key, []))
     print(f"\nreplayed {len(files) - failed} file(s) into {out}", file=sys.stderr)
     return 1 if failed else 0
@@ -179,8 +192,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("data", help="a CSV file or a folder of them (searched recursively)")
     parser.add_argument("--out", required=True, help="folder for the scored copies (mirrors DATA's paths)")
-    parser.add_argument("--plot", action="store_true", help="also write a PNG per file (needs matplotlib)")
+    parser.add_argument(
+        "--plot", action="store_true", help="also write a PNG per file (needs the 'plot' extra: matplotlib)"
+    )
     parser.add_argument("--ignore-columns", default="", help="comma-separated columns not to score")
-    parser.add_argument("--kind", default=GENERIC, help="sensor type of every metric (default: generic)")
+    parser.add_argument(
+        "--kind",
+        default=GENERIC,
+        help="sensor type of every metric, which picks the live model (default: generic)",
+    )
     parser.add_argument("--labels", default=None, help="NAB-style windows JSON, drawn on the plots")
     parser.set_defaults(run=run)

@@ -75,7 +75,7 @@ def test_other_parameters_or_kind_mean_rewarm() -> None:
 
 def test_other_river_or_format_version_means_rewarm(monkeypatch: pytest.MonkeyPatch) -> None:
     blob = save_state(trained(), KEY)
-    monkeypatch.setattr(state, "version", lambda _: "0.0.1")
+    monkeypatch.setattr(state, "_river_version", lambda: "0.0.1")
     with pytest.raises(StateRejected) as error:
         restore_state(blob, MultiScaleLevel(warmup=10), KEY)
     assert error.value.reason is RejectReason.RIVER_VERSION

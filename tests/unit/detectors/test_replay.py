@@ -7,6 +7,7 @@ import importlib.util
 import json
 import math
 from datetime import datetime, timedelta
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +127,10 @@ def test_replay_and_evaluate_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     labels = tmp_path / "windows.json"
     labels.write_text(json.dumps({"nab/series.csv": [list(window)]}))
 
-    assert main(["replay", str(data), "--out", str(out), "--ignore-columns", "noisy", "--plot"]) == 0
+    assert main(["replay", str(data), "--out", str(out), "--ignore-columns", "noisy"]) == 0
     err = capsys.readouterr().err
     assert "file 2/2" in err and "replayed 2 file(s)" in err
-    if importlib.util.find_spec("matplotlib") is None:
-        assert "--plot needs matplotlib" in err
-    else:
-        assert (out / "site" / "pump.png").is_file()
+    assert not list(out.rglob("*.png")), "no plot unless asked"
 
     pump = read_rows(out / "site" / "pump.csv")
     assert list(pump[0]) == [
@@ -166,3 +164,38 @@ def test_replay_reports_unreadable_files(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["replay", str(tmp_path / "data"), "--out", str(tmp_path / "out")]) == 1
     assert "skipped" in capsys.readouterr().err
     assert main(["replay", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 1
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_replay_plot_writes_a_png_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib is not installed: install the 'plot' extra (the dev extra has it)")
+    data, out = tmp_path / "data", tmp_path / "out"
+    write_device_csv(data / "site" / "pump.csv")
+    window = write_nab_csv(data / "nab" / "series.csv")
+    labels = tmp_path / "windows.json"
+    labels.write_text(json.dumps({"nab/series.csv": [list(window)]}))
+    argv = ["replay", str(data), "--out", str(out), "--plot", "--labels", str(labels)]
+    assert main(argv) == 0
+    assert "replayed 2 file(s)" in capsys.readouterr().err
+    for png in (out / "site" / "pump.png", out / "nab" / "series.png"):
+        assert png.read_bytes()[:8] == PNG_SIGNATURE, f"{png} is not a PNG"
+        assert png.stat().st_size > 10_000, "a plot of series, score and alerts, not an empty canvas"
+
+
+def test_replay_plot_without_matplotlib_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = importlib.util.find_spec
+
+    def without_matplotlib(name: str, package: str | None = None) -> ModuleSpec | None:
+        return None if name == "matplotlib" else find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_matplotlib)
+    write_nab_csv(tmp_path / "data" / "series.csv")
+    assert main(["replay", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--plot"]) == 2
+    err = capsys.readouterr().err
+    assert "--plot needs matplotlib" in err and "riskwatch[plot]" in err
+    assert not (tmp_path / "out").exists(), "nothing is written when the plots cannot be"
