@@ -9,6 +9,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
+from faust.types import TP
 from pydantic import ValidationError
 
 from pipeline.assess.silences import silence_record
@@ -134,6 +135,10 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     metrics.track_consumer_lag(consumer_lag)
 
+    def readings_caught_up(partition: int) -> bool | None:
+        highwater = app.consumer.highwater(TP(names.readings, partition))
+        return progress.caught_up(names.readings, partition, highwater)
+
     @app.task  # type: ignore[untyped-decorator]
     async def watch_broker() -> None:
         while not app.should_stop:
@@ -202,7 +207,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def tick() -> None:
-        await send(processor.tick())
+        await send(processor.tick(readings_caught_up))
 
     sync = (
         StateSync(

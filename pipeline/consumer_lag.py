@@ -25,6 +25,19 @@ class PartitionProgress:
         """Record that ``offset`` of ``topic``/``partition`` is done."""
         self._next[(topic, partition)] = offset + 1
 
+    def caught_up(self, topic: str, partition: int, highwater: int | None) -> bool | None:
+        """True when every record below ``highwater`` is processed; None when either is unknown.
+
+        >>> progress = PartitionProgress()
+        >>> progress.processed("t", 0, offset=9)
+        >>> progress.caught_up("t", 0, 10), progress.caught_up("t", 0, 12), progress.caught_up("t", 1, 3)
+        (True, False, None)
+        """
+        following = self._next.get((topic, partition))
+        if following is None or highwater is None:
+            return None
+        return following >= highwater
+
     def lag(self, highwaters: Mapping[tuple[str, int], int | None]) -> dict[tuple[str, int], int]:
         """Lag of every partition with a known high watermark and a known position."""
         return {

@@ -199,15 +199,20 @@ class EventProcessor:
         self._changed(f"{DISTRICT_KEY_PREFIX}{district}", partition)
         return outcome
 
-    def tick(self) -> Outcome:
-        """Time-driven work: silent devices, repeats, overdue acknowledgements, silence expiry."""
+    def tick(self, readings_caught_up: Callable[[int], bool | None] | None = None) -> Outcome:
+        """Time-driven work: silent devices, held signals, repeats, overdue acknowledgements, silences.
+
+        ``readings_caught_up(partition)`` says whether the worker has processed every
+        reading the broker holds for that partition (None: not known yet); without
+        it, readings whose time stood still since the last tick count as caught up.
+        """
         outcome = Outcome()
         telemetry_times = {
             p: t for (topic, p), t in self._stream_times.items() if topic == self._topics.telemetry
         }
         for signal in self.telemetry.silent(telemetry_times):
             self._fold(outcome.assessment, signal, self._partition_of.get(signal.community_id), False)
-        self._release_idle(outcome.assessment)
+        self._release_idle(outcome.assessment, readings_caught_up)
         self._merge(outcome.assessment, self.assessor.tick(self._community_stream_time))
         return outcome
 
@@ -240,18 +245,22 @@ class EventProcessor:
                 self._merge(into, self.assessor.release(community, up_to))
                 self._changed(community, partition)
 
-    def _release_idle(self, into: AssessmentOutput) -> None:
-        """On a tick, fold in everything held on partitions whose readings stood still since the last.
+    def _release_idle(self, into: AssessmentOutput, caught_up: Callable[[int], bool | None] | None) -> None:
+        """On a tick, fold in everything held on partitions whose readings are caught up.
 
-        Readings that stopped moving are caught up (or absent): nothing earlier is
-        still to come, so waiting longer would only delay a report-driven warning.
+        Nothing earlier is still to come there, so waiting longer would only delay a
+        report-driven warning. The broker's word (``caught_up``) comes first: a worker
+        too busy to fetch also sees its readings' time stand still, and releasing then
+        would fold reports in ahead of readings still queued.
         """
         readings = self._topics.readings
         readings_now = {p: t for (topic, p), t in self._stream_times.items() if topic == readings}
         for community in self.assessor.held_communities():
             partition = self._partition_of.get(community)
             current = readings_now.get(partition) if partition is not None else None
-            idle = current is None or current == self._readings_at_last_tick.get(partition or 0)
+            known = caught_up(partition) if caught_up is not None and partition is not None else None
+            still = current is None or current == self._readings_at_last_tick.get(partition or 0)
+            idle = known if known is not None else still
             self._merge(into, self.assessor.release(community, None if idle else current))
             if partition is not None:
                 self._changed(community, partition)

@@ -315,3 +315,15 @@ def test_device_silence_is_judged_in_event_time_not_wall_time() -> None:
     assert processor.tick().warnings == []
     [warning] = processor.handle(message(water(range(60, 63), 1.3), "c-s")).warnings
     assert warning.hazard is Hazard.FLOOD
+
+
+def test_a_tick_releases_held_reports_only_where_the_broker_says_the_readings_are_caught_up() -> None:
+    """A saturated worker also sees its readings' time stand still; only the broker's lag says more."""
+    processor, _ = make_processor()
+    processor.handle(message(readings("c-1", quiet()), "c-1"))
+    processor.handle(message(basement_reports(NOW + timedelta(minutes=5)), "c-1", TOPICS.reports))
+    processor.tick(lambda partition: False)
+    processor.tick(lambda partition: False)
+    assert processor.assessor.holding, "readings are still queued on the broker: keep waiting"
+    processor.tick(lambda partition: True)
+    assert not processor.assessor.holding
