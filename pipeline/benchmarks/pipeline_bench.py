@@ -1,6 +1,6 @@
 """``riskwatch bench pipeline``: the full pipeline against raw consume + decode of the same messages.
 
-One run, one fresh embedded broker:
+One run, one fresh embedded broker (and one more for the restore phase):
 
 1. **baseline** — aiokafka consumes every message and ``json.loads`` it;
 2. **pipeline** — one ``riskwatch worker`` process ingests, validates, scores and
@@ -8,7 +8,9 @@ One run, one fresh embedded broker:
 3. **latency** — at half the measured pipeline rate, spikes in warmed series;
    produce → warning record received, p50/p99;
 4. **two workers** — the same messages on fresh topics, two workers in one group;
-5. **memory** — bytes per series of the processing core with 10k and 100k series.
+5. **memory** — bytes per series of the processing core with 10k and 100k series;
+6. **restore** — worker start → ready with 100k series of checkpointed detector
+   state to restore (:mod:`pipeline.benchmarks.restore`; a fresh broker of its own).
 
 Throughput is counted in readings/s; every phase sees the same bytes.
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.benchmarks.broker_usage import process_usage
+from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.clock import SystemClock
@@ -59,6 +62,8 @@ class PipelineBenchReport:
     worker_ready_s: float = 0.0
     broker_cpu_s: float = 0.0
     broker_rss_mib: float = 0.0
+    restore: RestoreFigure | None = None
+    """Start → ready with many series of checkpointed state (on a fresh broker of its own)."""
 
     @property
     def ratio(self) -> float:
@@ -103,8 +108,17 @@ class PipelineBenchReport:
             (f"memory per series ({n})", f"{b:,.0f} B   (target <= 10 KiB)")
             for n, b in self.bytes_per_series.items()
         ]
+        rows += [("worker start -> ready (empty state)", f"{self.worker_ready_s:.1f} s")]
+        if self.restore is not None:
+            r = self.restore
+            rows.append(
+                (
+                    f"worker start -> ready ({r.series:,} series restored)",
+                    f"{r.ready_s:.1f} s   (target <= 10 s; {r.restored:,} states restored,"
+                    f" {r.warming_up} warming up, {r.state_bytes / 2**20:.0f} MiB of state)",
+                )
+            )
         rows += [
-            ("worker start -> ready (empty state)", f"{self.worker_ready_s:.1f} s"),
             (
                 "broker (Tansu) over the run",
                 f"{self.broker_cpu_s:.1f} CPU s, RSS {self.broker_rss_mib:.0f} MiB",
@@ -118,7 +132,8 @@ class PipelineBenchReport:
         return json.dumps({**asdict(self), "ratio": self.ratio, "scaling": self.scaling}, indent=2)
 
 
-async def _produce(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+async def produce_messages(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    """Send every ``(key, value)`` of ``messages`` to ``topic`` as fast as aiokafka can, then flush."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
     await producer.start()
     try:
@@ -154,7 +169,7 @@ async def _consume_and_decode(bootstrap: str, topic: str, readings: int) -> floa
         await consumer.stop()
 
 
-def _await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: float) -> float:
+def await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: float) -> float:
     """Readings/s the workers processed, from the first counted reading to the last."""
     first: tuple[float, float] | None = None
     deadline = time.monotonic() + timeout_s
@@ -169,7 +184,8 @@ def _await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: 
     raise TimeoutError(f"the workers did not process {readings} readings within {timeout_s} s")
 
 
-def _worker_settings(bootstrap: str, data_dir: Path, partitions: int) -> Settings:
+def bench_settings(bootstrap: str, data_dir: Path, partitions: int) -> Settings:
+    """Settings of a benchmark worker: an app id, topics and a web port of its own."""
     unique = uuid.uuid4().hex[:6]
     return Settings(
         bootstrap_servers=bootstrap,
@@ -255,8 +271,11 @@ def run_pipeline_bench(
     partitions: int,
     data_dir: Path,
     memory_series: Sequence[int] = (10_000, 100_000),
+    restore_series: int = 100_000,
 ) -> PipelineBenchReport:
-    """Run every phase on a fresh embedded broker and return the figures."""
+    """Run every phase on a fresh embedded broker and return the figures; the restore phase
+    (skipped when ``restore_series`` is 0) gets a fresh broker of its own, so the volume the
+    other phases left in Tansu's memory storage does not weigh on it."""
     workload = Workload(communities=communities, devices=devices, ticks=ticks)
     messages = workload.messages()
     report = PipelineBenchReport(
@@ -275,16 +294,16 @@ def run_pipeline_bench(
         assert broker.pid is not None
         broker_start = process_usage(broker.pid)
         bootstrap = broker.bootstrap_servers
-        one = _worker_settings(bootstrap, data_dir, partitions)
+        one = bench_settings(bootstrap, data_dir, partitions)
         ensure_topics(one, bootstrap)
         readings_topic = TopicNames.from_settings(one).readings
-        asyncio.run(_produce(bootstrap, readings_topic, messages))
+        asyncio.run(produce_messages(bootstrap, readings_topic, messages))
         report.baseline_readings_per_s = workload.readings / asyncio.run(
             _consume_and_decode(bootstrap, readings_topic, workload.readings)
         )
         with WorkerProcess(one, data_dir / "bench-worker-1.log") as worker:
             report.worker_ready_s = worker.wait_ready(60)
-            report.pipeline_readings_per_s = _await_readings([worker], workload.readings, 600)
+            report.pipeline_readings_per_s = await_readings([worker], workload.readings, 600)
             report.latency_rate_readings_per_s = report.pipeline_readings_per_s / 2
             latencies = asyncio.run(
                 _latency(
@@ -296,9 +315,9 @@ def run_pipeline_bench(
             report.latency_samples = len(ordered)
             report.latency_p50_ms = statistics.median(ordered) * 1000
             report.latency_p99_ms = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
-        two = _worker_settings(bootstrap, data_dir, partitions)
+        two = bench_settings(bootstrap, data_dir, partitions)
         ensure_topics(two, bootstrap)
-        asyncio.run(_produce(bootstrap, TopicNames.from_settings(two).readings, messages))
+        asyncio.run(produce_messages(bootstrap, TopicNames.from_settings(two).readings, messages))
         second = two.model_copy(update={"web_port": free_port()})
         with (
             WorkerProcess(two, data_dir / "bench-worker-2a.log") as a,
@@ -306,9 +325,13 @@ def run_pipeline_bench(
         ):
             a.wait_ready(60)
             b.wait_ready(60)
-            report.two_workers_readings_per_s = _await_readings([a, b], workload.readings, 600)
+            report.two_workers_readings_per_s = await_readings([a, b], workload.readings, 600)
         broker_end = process_usage(broker.pid)
         report.broker_cpu_s = broker_end.cpu_s - broker_start.cpu_s
         report.broker_rss_mib = broker_end.rss_bytes / 2**20
+    if restore_series:
+        with EmbeddedBroker(log_file=data_dir / "bench-restore-broker.log") as fresh:
+            restoring = bench_settings(fresh.bootstrap_servers, data_dir, partitions)
+            report.restore = restore_ready_time(fresh.bootstrap_servers, restoring, restore_series, data_dir)
     report.bytes_per_series = {f"{n:,} series": bytes_per_series(n) for n in memory_series}
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -38,11 +39,25 @@ class Workload:
 
     def messages(self, end: datetime | None = None) -> list[tuple[bytes, bytes]]:
         """``(key, value)`` of every message, ticks one second apart, the last at ``end``."""
-        rng = random.Random(self.seed)
         last = end or datetime.now(UTC)
-        out = []
-        for tick in range(self.ticks):
-            at = (last - timedelta(seconds=self.ticks - 1 - tick)).isoformat()
+        times = (last - timedelta(seconds=self.ticks - 1 - tick) for tick in range(self.ticks))
+        return [message for tick in self.batches(times) for message in tick]
+
+    def batches(self, times: Iterable[datetime], first_tick: int = 0) -> Iterator[list[tuple[bytes, bytes]]]:
+        """One tick per time of ``times``, taken lazily (a paced sender can pass the clock): the
+        ``(key, value)`` of one message per community, a reading of each of its devices at that
+        time. Ticks go on as long as ``times`` does (``ticks`` does not limit them); event ids
+        number them from ``first_tick``.
+
+        >>> w = Workload(communities=2, devices=3, ticks=1)
+        >>> tick = next(w.batches([datetime(2026, 1, 1, tzinfo=UTC)], first_tick=5))
+        >>> [key for key, _ in tick], json.loads(tick[1][1])[2]["event_id"]
+        ([b'bench-c0', b'bench-c1'], 'bench-c1-d2-5')
+        """
+        rng = random.Random(self.seed)
+        for tick, when in enumerate(times, start=first_tick):
+            at = when.isoformat()
+            out = []
             for c in range(self.communities):
                 community = f"bench-c{c}"
                 batch = [
@@ -59,7 +74,7 @@ class Workload:
                     for d in range(self.devices)
                 ]
                 out.append((community.encode(), json.dumps(batch).encode()))
-        return out
+            yield out
 
 
 def spike_message(community: str, device: int, at: datetime, value: float = 5.0) -> tuple[bytes, bytes]:

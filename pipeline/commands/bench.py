@@ -1,6 +1,6 @@
 """``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
 
-(``bench pipeline`` and ``bench scrape`` live in :mod:`pipeline.benchmarks`; registered here.)
+(``bench pipeline``, ``bench scrape`` and ``bench soak`` live in :mod:`pipeline.benchmarks`; registered here.)
 
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
 default is ``default_generic``) over the NAB corpus on one core, the alert
@@ -72,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pipeline.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
     pipeline.add_argument("--ticks", type=int, default=100)
     pipeline.add_argument("--partitions", type=int, default=4)
+    pipeline.add_argument(
+        "--restore-series",
+        type=int,
+        default=100_000,
+        help="series of checkpointed state a worker restores before ready (0: skip that phase)",
+    )
     pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pipeline.set_defaults(run=run_pipeline)
     scrape = benchmarks.add_parser(
@@ -85,6 +91,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scrape.add_argument("--rounds", type=int, default=50, help="renders timed")
     scrape.add_argument("--json", action="store_true", help="print JSON instead of a table")
     scrape.set_defaults(run=run_scrape)
+    soak = benchmarks.add_parser(
+        "soak",
+        help="one worker at half its maximum rate for minutes: RSS, consumer lag, dead letters over time",
+    )
+    soak.add_argument("--minutes", type=float, default=10.0)
+    soak.add_argument(
+        "--rate", type=float, default=None, help="readings/s (default: half the maximum, measured first)"
+    )
+    soak.add_argument("--communities", type=int, default=200)
+    soak.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
+    soak.add_argument("--partitions", type=int, default=4)
+    soak.add_argument("--sample-every", type=float, default=5.0, help="seconds between samples")
+    soak.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    soak.set_defaults(run=run_soak)
 
 
 def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
@@ -97,6 +117,7 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         ticks=args.ticks,
         partitions=args.partitions,
         data_dir=Path(settings.data_dir) / "bench",
+        restore_series=args.restore_series,
     )
     print(report.as_json() if args.json else report.as_table())
     return 0
@@ -117,5 +138,25 @@ def run_scrape(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"riskwatch bench scrape: {error}", file=sys.stderr)
         return 2
+    print(report.as_json() if args.json else report.as_table())
+    return 0
+
+
+def run_soak(settings: Settings, args: argparse.Namespace) -> int:
+    """Soak one worker on a fresh embedded broker and print the samples and the summary."""
+    from pipeline.benchmarks.soak import run_soak as soak
+
+    if args.minutes <= 0 or (args.rate is not None and args.rate <= 0):
+        print("riskwatch bench soak: --minutes and --rate must be positive", file=sys.stderr)
+        return 2
+    report = soak(
+        minutes=args.minutes,
+        rate=args.rate,
+        communities=args.communities,
+        devices=args.devices,
+        partitions=args.partitions,
+        sample_every_s=args.sample_every,
+        data_dir=Path(settings.data_dir) / "bench",
+    )
     print(report.as_json() if args.json else report.as_table())
     return 0

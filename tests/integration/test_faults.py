@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,17 @@ from tests.integration.conftest import ARTIFACTS, isolated_settings, read_until
 
 KILLS = 5
 DEAD_LETTERS_BETWEEN_KILLS = 150
+MARKER_KEYS = tuple(f"c{n}" for n in range(8))
+"""Message keys the stream cycles through (spread over partitions like communities)."""
 
 
 class SteadyStream:
     """Sends numbered invalid messages, spread over communities, until stopped."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, keys: Sequence[str] = MARKER_KEYS) -> None:
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
         self.topic = topic
+        self.keys = [key.encode() for key in keys]
         self.sent: list[str] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -42,9 +46,9 @@ class SteadyStream:
         n = 0
         while not self.stop.is_set():
             marker = f"m{n:06d}"
-            self.producer.send(self.topic, key=f"c{n % 8}".encode(), value=f"not json {marker}".encode()).get(
-                10
-            )
+            self.producer.send(
+                self.topic, key=self.keys[n % len(self.keys)], value=f"not json {marker}".encode()
+            ).get(10)
             self.sent.append(marker)
             n += 1
             self.stop.wait(0.002)

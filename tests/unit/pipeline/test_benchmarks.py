@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_series
+from pipeline.benchmarks.restore import STATE_KEY, RestoreFigure, checkpoint_records
+from pipeline.benchmarks.soak import SoakReport, SoakSample
 from pipeline.benchmarks.workload import Workload, spike_message
+from pipeline.checkpoint import DetectorCheckpoints
 from pipeline.cli import main
+from pipeline.config import Settings
+from pipeline.processing import detector_for, series_kind
 
 
 def test_workload_is_deterministic_and_batched_per_community() -> None:
@@ -67,3 +72,46 @@ def test_scrape_bench_fills_the_metrics_and_reports_the_render(
 def test_scrape_bench_refuses_sizes_that_do_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "scrape", "--communities", "3", "--series", "10"]) == 2
     assert "multiple of communities" in capsys.readouterr().err
+
+
+def test_soak_report_prints_samples_over_time_and_a_summary() -> None:
+    report = SoakReport(
+        workload={"communities": 2, "devices": 5, "series": 10, "partitions": 2},
+        minutes=1.0,
+        rate_readings_per_s=1000.0,
+        warmup_s=10.0,
+        produced_readings=60_000,
+        produced_s=60.0,
+        caught_up_s=0.4,
+    )
+    report.samples = [
+        SoakSample(0.0, 0, 0, 0, 80.0, 40.0, 0),
+        SoakSample(10.0, 10_000, 9_950, 10, 100.0, 45.0, 0),
+        SoakSample(60.0, 60_000, 60_000, 0, 102.0, 60.0, 0),
+    ]
+    table = report.as_table()
+    assert "lag msgs" in table and " 995 " in table and " 1,001 " in table, "readings/s between samples"
+    assert "100.0 -> 102.0 MiB (+2.00 %" in table and "max 10 messages" in table
+    data = json.loads(report.as_json())
+    assert len(data["samples"]) == 3 and data["summary"]["rss_growth_pct"] == 2.0
+    assert data["summary"]["achieved_rate_readings_per_s"] == 1000 and data["summary"]["dead_letters"] == 0
+
+
+def test_restore_figure_is_in_the_pipeline_report() -> None:
+    report = PipelineBenchReport(
+        workload={"communities": 1, "devices": 1, "series": 1, "readings": 1, "messages": 1}
+    )
+    report.restore = RestoreFigure(
+        series=100_000, state_bytes=190 * 2**20, prepare_s=20.0, ready_s=9.5, restored=100_000, warming_up=0
+    )
+    assert "ready (100,000 series restored)  9.5 s" in report.as_table()
+    assert json.loads(report.as_json())["restore"]["ready_s"] == 9.5
+
+
+def test_restore_bench_writes_states_the_worker_restores_warm() -> None:
+    settings = Settings(detector_warmup=5)
+    records = checkpoint_records(settings, STATE_KEY.encode(), series=30, partitions=4, templates=3)
+    assert len({r.key for r in records}) == 30 and {r.partition for r in records} <= set(range(4))
+    books = DetectorCheckpoints(detector_for(settings), STATE_KEY.encode(), series_kind)
+    report = books.restore({r.key: (r.partition, r.blob or b"") for r in records})
+    assert report.restored == 30 and books.bank.warming_up_count() == 0
