@@ -22,9 +22,10 @@ import csv
 import pickle
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +177,150 @@ def results_table(results: list[BenchResult]) -> str:
             )
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    """µs per event and bytes of state of one non-:class:`Detector` family (:func:`bench_families`)."""
+
+    name: str
+    events: int
+    us_median: float
+    us_p99: float
+    state_bytes: int
+    state_of: str
+    """What ``state_bytes`` is the state of (a device, a key, the shared model)."""
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for ``--json``."""
+        return {
+            "family": self.name,
+            "events": self.events,
+            "us_per_event_median": round(self.us_median, 2),
+            "us_per_event_p99": round(self.us_p99, 2),
+            "state_bytes": self.state_bytes,
+            "state_of": self.state_of,
+        }
+
+
+def _timed(
+    name: str, calls: Sequence[Callable[[], object]], state_bytes: Callable[[], int], state_of: str
+) -> FamilyResult:
+    """Time each call; ``state_bytes`` is measured after the last."""
+    clock = time.perf_counter_ns
+    timings = []
+    for call in calls:
+        start = clock()
+        call()
+        timings.append(clock() - start)
+    micros = np.array(timings) / 1000.0
+    return FamilyResult(
+        name, len(calls), float(np.median(micros)), float(np.percentile(micros, 99)), state_bytes(), state_of
+    )
+
+
+def _size(state: object) -> int:
+    return len(pickle.dumps(state))
+
+
+def bench_families(events: int = 20_000, seed: int = 7) -> list[FamilyResult]:
+    """Time the families outside the :class:`Detector` protocol on synthetic events, one core.
+
+    Physical limits, device health (stuck sensor, battery, heartbeat), report
+    bursts and the report classifier. State bytes are pickled sizes: of one
+    device's monitor; per device or per (community, category) for the shared
+    heartbeat and burst tables (their growth over 1,000 keys, divided); the
+    whole model for the classifier (one per worker); the configuration for the limits.
+    """
+    from datetime import timedelta
+
+    from detectors.device_health import BatteryMonitor, HeartbeatMonitor, StuckSensor
+    from detectors.limits import PhysicalLimits
+    from detectors.reports.classifier import ReportCategoryClassifier
+    from detectors.reports.rate import ReportBursts
+    from detectors.reports.seed import SEED_REPORTS
+    from schemas.events import SensorType
+    from schemas.hazard import Hazard
+
+    rng = np.random.default_rng(seed)
+    t0 = datetime(2026, 1, 1)
+    steps = [t0 + timedelta(minutes=i) for i in range(events)]
+    noise = [float(v) for v in rng.normal(0.0, 1.0, events)]
+    temperatures = [round(20.0 + v, 1) for v in noise]
+    battery_pct = [max(0.0, 100.0 - i * 0.004 + 0.2 * v) for i, v in enumerate(noise)]
+    keys = 1_000
+
+    limits = PhysicalLimits()
+    stuck = StuckSensor("t-1")
+    battery = BatteryMonitor("b-1")
+    heartbeat = HeartbeatMonitor()
+    no_beats = _size(heartbeat)
+    bursts = ReportBursts()
+    no_bursts = _size(bursts)
+    hazards = list(Hazard)
+    report_at = [t0 + timedelta(seconds=float(s)) for s in np.cumsum(rng.exponential(300.0, events))]
+    classifier = ReportCategoryClassifier()
+    texts = [(text, category) for category, items in SEED_REPORTS.items() for text in items]
+    picks = [texts[int(i)] for i in rng.integers(0, len(texts), events // 10)]
+    return [
+        _timed(
+            "limits.check",
+            [partial(limits.check, SensorType.GAS_CO, "co-1", 20.0 + 15.0 * v) for v in noise],
+            lambda: _size(limits),
+            "configuration",
+        ),
+        _timed(
+            "StuckSensor.observe",
+            [partial(stuck.observe, v, at) for v, at in zip(temperatures, steps, strict=True)],
+            lambda: _size(stuck),
+            "device",
+        ),
+        _timed(
+            "BatteryMonitor.observe",
+            [partial(battery.observe, v, at) for v, at in zip(battery_pct, steps, strict=True)],
+            lambda: _size(battery),
+            "device",
+        ),
+        _timed(
+            "HeartbeatMonitor.beat",
+            [partial(heartbeat.beat, f"dev-{i % keys}", at, 60.0) for i, at in enumerate(steps)],
+            lambda: (_size(heartbeat) - no_beats) // keys,
+            "device",
+        ),
+        _timed(
+            "ReportBursts.observe",
+            [
+                partial(bursts.observe, f"c-{i % keys}", hazards[i % len(hazards)], at)
+                for i, at in enumerate(report_at)
+            ],
+            lambda: (_size(bursts) - no_bursts) // max(1, len(bursts)),
+            "(community, category)",
+        ),
+        _timed(
+            "classifier.predict_one",
+            [partial(classifier.predict_one, text) for text, _ in picks],
+            lambda: _size(classifier),
+            "model (one per worker)",
+        ),
+        _timed(
+            "classifier.learn_one",
+            [partial(classifier.learn_one, text, hazard) for text, hazard in picks],
+            lambda: _size(classifier),
+            "model (one per worker)",
+        ),
+    ]
+
+
+def families_table(results: list[FamilyResult]) -> str:
+    """An aligned text table of :func:`bench_families` results."""
+    row = "{:<24} {:>7} {:>7} {:>7} {:>8}  {}".format
+    lines = [row("family", "events", "µs med", "µs p99", "bytes", "state of")]
+    lines += [
+        row(r.name, r.events, f"{r.us_median:.2f}", f"{r.us_p99:.2f}", r.state_bytes, r.state_of)
+        for r in results
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m detectors.bench: the non-detector families
+    print(families_table(bench_families()))

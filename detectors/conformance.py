@@ -37,6 +37,7 @@ from detectors.ensemble import PerMetricDevice, default_detector
 from detectors.ewma import EwmaZScore
 from detectors.multiscale import MultiScaleLevel
 from detectors.seasonal import DailyProfile
+from detectors.shape import ShapeHST, ShapeLODA
 from detectors.state import restore_state, save_state
 
 MAX_WARMUP = 2_000
@@ -209,5 +210,7 @@ CONFORMING_DETECTORS: dict[str, Callable[[], Detector]] = {
     "daily_profile": DailyProfile,
     "page_hinkley": PageHinkleyShift,
     "adwin": AdwinShift,
+    "shape_hst": ShapeHST,
+    "shape_loda": ShapeLODA,
 }
 """Every detector the conformance test runs over; add yours here."""

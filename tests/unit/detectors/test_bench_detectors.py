@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from detectors.base import Score
-from detectors.bench import CorpusFile, bench_detector, load_corpus, results_table
+from detectors.bench import (
+    CorpusFile,
+    bench_detector,
+    bench_families,
+    families_table,
+    load_corpus,
+    results_table,
+)
 from detectors.ensemble import default_detector
 from detectors.evaluation import LabeledSeries
 from detectors.evaluation.replay import PolicyStep
@@ -63,3 +70,19 @@ def test_bench_command_on_a_tiny_nab_layout(tmp_path: Path, capsys: pytest.Captu
     assert row["detector"] == "ewma_z" and row["readings"] == 800
     assert main(["bench", "detectors", "--nab", str(tmp_path / "missing")]) == 1
     assert main(["bench", "detectors", "--nab", str(tmp_path), "--detector", "nope"]) == 1
+
+
+def test_bench_families_times_every_non_detector_family() -> None:
+    results = bench_families(events=200)
+    assert [r.name for r in results] == [
+        "limits.check",
+        "StuckSensor.observe",
+        "BatteryMonitor.observe",
+        "HeartbeatMonitor.beat",
+        "ReportBursts.observe",
+        "classifier.predict_one",
+        "classifier.learn_one",
+    ]
+    assert all(0 < r.us_median <= r.us_p99 and r.state_bytes > 0 for r in results)
+    assert "HeartbeatMonitor.beat" in families_table(results)
+    assert json.loads(json.dumps(results[0].as_dict()))["family"] == "limits.check"
