@@ -58,6 +58,7 @@ from river import anomaly
 
 from detectors.base import NO_EVIDENCE_P, Score
 from detectors.calibration import RecordCalibration
+from detectors.multiscale import MultiScaleLevel
 
 _TINY = 1e-12
 
@@ -81,14 +82,10 @@ class _Shape:
         min_score_spread: float | None = None,
         protect_z: float = 4.0,
         max_protected: int = 3_000,
-        memory: int = 10_000,
-        quiet_after_alarm: int = 20,
-        record_floor: float = 4.0,
-        record_margin: float = 0.02,
-        quiet_damping: float = 3.0,
-        hold_decades: float = 5.05,
+        calibration: RecordCalibration | None = None,
         seed: int = 42,
     ) -> None:
+        """``calibration`` defaults to the level model's, tuned on NAB (:class:`MultiScaleLevel`)."""
         if shingle < 1:
             raise ValueError("shingle must be at least 1")
         self.shingle = shingle
@@ -101,14 +98,7 @@ class _Shape:
         self.protect_z = protect_z
         self.max_protected = max_protected
         self.seed = seed
-        self.calibration = RecordCalibration(
-            memory=memory,
-            quiet_after_alarm=quiet_after_alarm,
-            floor=record_floor,
-            margin=record_margin,
-            quiet_damping=quiet_damping,
-            hold_decades=hold_decades,
-        )
+        self.calibration = calibration if calibration is not None else MultiScaleLevel().calibration
         self._decay = 1.0 / scale_memory
         self._recent: deque[float] = deque(maxlen=shingle)
         self._lo = [math.inf, math.inf]  # value range, difference range

@@ -142,10 +142,11 @@ class SensorSignals:
     def signals_for(self, reading: SensorReading) -> list[SourceSignal]:
         """Score ``reading`` (and learn it); the signals to forward (none when it changes nothing)."""
         series = reading.series_key
-        score = self.detectors.observe(series, reading.sensor_type.value, reading.value, reading.event_time)
+        kind = reading.sensor_type.value
+        score = self.detectors.observe(series, kind, reading.value, reading.event_time)
         surprise = score.surprise
         if self._record_score is not None and not score.warming_up:
-            self._record_score(reading.sensor_type.value, surprise)
+            self._record_score(kind, surprise)
         breach = self.limits.check(reading.sensor_type, reading.device_id, reading.value)
         strength = sensor_score(surprise - self._penalty.get(series, 0.0))
         gate = self._gate.step(series, strength, breach is not None, reading.event_time)

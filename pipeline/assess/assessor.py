@@ -457,12 +457,7 @@ class Assessor:
                     "devices": _devices(risk) or episode.devices,
                 }
             )
-        if episode.warning.is_open:
-            self._state.episodes[key] = episode
-        else:
-            del self._state.episodes[key]
-        out.events.append(episode.latest)
-        self._notify(episode, NOTIFYING_CHANGES[episode.warning.change], now, out)
+        self._publish(key, episode, now, out)
         self._member_changed(episode.latest, out)
 
     def _open(
@@ -566,10 +561,14 @@ class Assessor:
                 evidence=evidence or None,
                 context=links if members else None,
             )
+        self._publish(key, episode, now, out)
+
+    def _publish(self, key: str, episode: EpisodeState, now: datetime, out: AssessmentOutput) -> None:
+        """Keep ``episode`` under ``key`` while its warning is open, emit its latest revision, notify."""
         if episode.warning.is_open:
             self._state.episodes[key] = episode
         else:
-            del self._state.episodes[key]
+            self._state.episodes.pop(key, None)
         out.events.append(episode.latest)
         self._notify(episode, NOTIFYING_CHANGES[episode.warning.change], now, out)
 

@@ -286,7 +286,7 @@ def test_communities_on_different_workers_roll_up_at_the_district_owner() -> Non
     assert opened.scope == "district" and opened.covers == ("c1", "c2")
 
     checkpoint = owner.export_district("d1")
-    assert checkpoint is not None
+    assert checkpoint is not None and set(checkpoint["members"]["d1|power_outage"]) == {"c1", "c2"}
     successor = Assessor(config, clock, roll_up_locally=False)
     successor.import_community(checkpoint)
     owner.forget_district("d1")

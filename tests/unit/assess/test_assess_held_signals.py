@@ -22,7 +22,10 @@ def test_held_reports_move_with_their_community_and_are_released_up_to_the_readi
     first.hold(resident_report(16, "late", ReporterRole.GRID_WORKER))
     first.hold(resident_report(10, "early", ReporterRole.RESIDENT))
     checkpoint = first.export_community("riverside")
-    assert checkpoint is not None
+    assert checkpoint is not None and [s["report_id"] for s in checkpoint["held"]["riverside"]] == [
+        "late",
+        "early",
+    ]
 
     second = Assessor(CONFIG, ManualClock(T0))
     second.import_community(checkpoint)
