@@ -150,7 +150,6 @@ class EventProcessor:
                 self.metrics.dead_letters.labels(rejection.reason_class.value).inc()
         if decoded.events:
             self.metrics.events_received.labels(kind, message.topic).inc(len(decoded.events))
-        if decoded.events:
             latest = max(event.event_time for event in decoded.events)
             position = (message.topic, message.partition)
             known = self._stream_times.get(position)

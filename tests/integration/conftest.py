@@ -88,6 +88,22 @@ def publish(producer: KafkaProducer, topic: str, key: str, value: object) -> Non
     producer.send(topic, key=key.encode(), value=payload).get(timeout=10)
 
 
+def await_condition(condition: Callable[[], bool], timeout_s: float, message: str) -> None:
+    """Poll ``condition`` (a worker's HTTP endpoint, a stream's progress) until true; fail with ``message``.
+
+    A connection refused while a process starts or restarts counts as "not yet".
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"not within {timeout_s} s: {message}")
+
+
 def read_until(
     broker: EmbeddedBroker,
     topic: str,

@@ -62,9 +62,8 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
-from tests.integration.conftest import ARTIFACTS, isolated_settings
+from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings
 from tests.integration.object_store import ObjectStore, moto_server_command
-from tests.integration.test_faults import _await
 
 OUTAGE_S = 30.0
 """How long the broker is away (the feature under test, not a wait for something)."""
@@ -140,7 +139,9 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         def dead_letters() -> float:
             return total(scrape(worker.base_url), "riskwatch_dead_letters_total")
 
-        _await(lambda: dead_letters() >= 50, 60, f"no progress before the outage:\n{worker.log_tail()}")
+        await_condition(
+            lambda: dead_letters() >= 50, 60, f"no progress before the outage:\n{worker.log_tail()}"
+        )
         assert broker.pid is not None
         os.kill(broker.pid, signal.SIGKILL)  # a crash, not a graceful stop: see the docstring
         broker.stop()
@@ -153,7 +154,7 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         processed_at_restart = dead_letters()
         broker.start()
         restarted = time.monotonic()
-        _await(
+        await_condition(
             lambda: dead_letters() > processed_at_restart,
             60,
             f"the worker did not resume after the broker came back:\n{worker.log_tail()}",
@@ -161,7 +162,7 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         resumed_s = time.monotonic() - restarted
         # A few seconds of events after the outage too, then every send must have been acknowledged.
         target = len(stream.sent) + int(3 / stream.interval_s)
-        _await(lambda: len(stream.sent) >= target, 30, "the stream stalled after the outage")
+        await_condition(lambda: len(stream.sent) >= target, 30, "the stream stalled after the outage")
         stream.stop.set()
         stream.thread.join(10)
         stream.producer.flush(timeout=60)

@@ -8,13 +8,11 @@ message by message, what the worker processed across crashes and restarts.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from kafka import KafkaProducer
 
 from pipeline.broker import EmbeddedBroker
@@ -23,7 +21,7 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
-from tests.integration.conftest import ARTIFACTS, isolated_settings, read_until
+from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_until
 
 KILLS = 5
 DEAD_LETTERS_BETWEEN_KILLS = 150
@@ -78,7 +76,7 @@ def test_kill_9_five_times_mid_stream_loses_nothing(broker: EmbeddedBroker, tmp_
                 dead_letters = total(scrape(worker.base_url), "riskwatch_dead_letters_total")
                 return dead_letters >= DEAD_LETTERS_BETWEEN_KILLS
 
-            _await(progressed, 60, f"worker made no progress; log:\n{worker.log_tail()}")
+            await_condition(progressed, 60, f"worker made no progress; log:\n{worker.log_tail()}")
             worker.process.kill()  # SIGKILL: no commit, no flush, no goodbye
             worker.process.wait(10)
     sent = list(stream.sent)
@@ -100,15 +98,3 @@ def test_kill_9_five_times_mid_stream_loses_nothing(broker: EmbeddedBroker, tmp_
         f"\n{len(sent)} messages, {KILLS} kill -9s: 0 lost, {repeated} reprocessed "
         f"({repeated / len(sent):.1%})"
     )
-
-
-def _await(condition: Any, timeout_s: float, message: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(message)

@@ -22,10 +22,11 @@ from pipeline.broker import EmbeddedBroker
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.console.web import cap_alert
+from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
 from schemas import Hazard, RiskWarning, Tier, WarningChange, WarningStatus
-from tests.integration.conftest import publish, read_until
+from tests.integration.conftest import await_condition, publish, read_until
 
 xmlschema = pytest.importorskip("xmlschema", reason="xmlschema validates CAP against the OASIS XSD")
 XSD = Path(__file__).resolve().parents[1] / "data" / "cap" / "CAP-v1.2-schema.xsd"
@@ -82,6 +83,11 @@ def revisions(broker: EmbeddedBroker, topics: TopicNames, community: str, until:
     return mine(read_until(broker, topics.warnings, lambda rs: until(mine(rs)), 60))
 
 
+def reports_received(worker: WorkerProcess) -> float:
+    """Resident reports the worker has accepted so far."""
+    return total(scrape(worker.base_url), "riskwatch_events_received_total", kind="resident_report")
+
+
 def operator(monkeypatch: pytest.MonkeyPatch, settings: Settings, *argv: str) -> None:
     for name, value in settings_environment(settings).items():
         monkeypatch.setenv(name, value)
@@ -99,6 +105,7 @@ def test_an_incident_rises_is_acknowledged_and_recovers_under_one_warning(
     community = "c-incident"
     publish(producer, topics.readings, community, calm(community, range(60), seed=1))
     publish(producer, topics.readings, community, [reading(community, "wl-a", m, 1.25) for m in (60, 61, 62)])
+    reports_before = reports_received(worker)
     publish(
         producer,
         topics.reports,
@@ -109,6 +116,8 @@ def test_an_incident_rises_is_acknowledged_and_recovers_under_one_warning(
             report(community, 3, 64, "grid_worker"),
         ],
     )
+    # Topics are consumed independently: without this, the next readings can overtake the reports.
+    await_condition(lambda: reports_received(worker) >= reports_before + 3, 30, "the worker read the reports")
     publish(producer, topics.readings, community, [reading(community, "wl-b", m, 1.6) for m in (64, 65, 66)])
     peak = revisions(broker, topics, community, lambda ws: any(w.tier is Tier.I for w in ws))
     operator(

@@ -26,8 +26,8 @@ from pipeline.metrics_scrape import Samples, scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter, RiskWarning, Tier, WarningChange
-from tests.integration.conftest import ARTIFACTS, isolated_settings, publish, read_until
-from tests.integration.test_faults import SteadyStream, _await
+from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until
+from tests.integration.test_faults import SteadyStream
 
 PARTITIONS = 4
 COMMUNITIES_PER_PARTITION = 2
@@ -133,7 +133,7 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
                 samples, "riskwatch_checkpoint_records_total", state="assessment"
             ) >= len(places)
 
-        _await(checkpointed, 30, f"worker A wrote no checkpoint:\n{a.log_tail()}")
+        await_condition(checkpointed, 30, f"worker A wrote no checkpoint:\n{a.log_tail()}")
         with WorkerProcess(settings.model_copy(update={"web_port": free_port()}), log_b) as b:
             b.wait_ready(60)
 
@@ -144,7 +144,7 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
                 owned_b = assigned_readings_partitions(scrape(b.base_url), topics.readings)
                 return owned_a | owned_b == set(range(PARTITIONS)) and not owned_a & owned_b
 
-            _await(settled, 60, f"the group did not settle:\n{a.log_tail()}\n{b.log_tail()}")
+            await_condition(settled, 60, f"the group did not settle:\n{a.log_tail()}\n{b.log_tail()}")
             samples_a, samples_b = scrape(a.base_url), scrape(b.base_url)
             moved = assigned_readings_partitions(samples_b, topics.readings)
             assert moved, "worker B took no partition"

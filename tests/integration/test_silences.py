@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +20,7 @@ from pipeline.metrics_scrape import parse_exposition
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
 from schemas import Hazard, RiskWarning
-from tests.integration.conftest import publish, read_until
+from tests.integration.conftest import await_condition, publish, read_until
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -58,15 +56,6 @@ def get_json(settings: Settings, path: str) -> Any:
         return json.loads(response.read())
 
 
-def await_true(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not seen within {timeout_s} s: {what}")
-
-
 def suppressed(settings: Settings) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}/metrics", timeout=5) as response:
         samples = parse_exposition(response.read().decode())
@@ -94,7 +83,7 @@ def test_a_silence_mutes_paging_for_its_community_and_hazard_until_it_is_ended(
     def active() -> list[str]:
         return [s["silence_id"] for s in get_json(worker_settings, "/api/silences")["silences"]]
 
-    await_true(lambda: active() == [silence_id], "the worker follows the silences topic")
+    await_condition(lambda: active() == [silence_id], 30, "the worker follows the silences topic")
     cli(monkeypatch, worker_settings, "silence", "list")
     assert "community c-works, hazard flood" in capsys.readouterr().out
 
@@ -107,7 +96,9 @@ def test_a_silence_mutes_paging_for_its_community_and_hazard_until_it_is_ended(
         return {w.community_id for w in warnings if w.hazard is Hazard.FLOOD} >= {"c-works", "c-open"}
 
     warnings = [RiskWarning.model_validate_json(r.value) for r in read_until(broker, topics.warnings, opened)]
-    await_true(lambda: suppressed(worker_settings) >= 1, "the silenced opening counted as suppressed")
+    await_condition(
+        lambda: suppressed(worker_settings) >= 1, 30, "the silenced opening counted as suppressed"
+    )
     first_open = next(w for w in warnings if w.community_id == "c-open")
     [responder, *_] = route(worker_settings.assessment.routes, Hazard.FLOOD, first_open.tier, 0)
     paged = [
@@ -121,4 +112,4 @@ def test_a_silence_mutes_paging_for_its_community_and_hazard_until_it_is_ended(
     assert "c-works" not in paged, "a silenced warning was paged"
 
     cli(monkeypatch, worker_settings, "silence", "end", silence_id)
-    await_true(lambda: active() == [], "the silence ends")
+    await_condition(lambda: active() == [], 30, "the silence ends")

@@ -14,9 +14,8 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning, Tier, WarningChange
-from tests.integration.conftest import ARTIFACTS, isolated_settings, publish, read_until
+from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until
 from tests.integration.test_end_to_end import readings
-from tests.integration.test_faults import _await
 
 DEVICES = ("wl-a", "wl-b", "wl-c")
 
@@ -61,7 +60,7 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
             and total(samples, "riskwatch_checkpoint_records_total", state="assessment") >= 1
         )
 
-    _await(checkpointed, 30, f"no checkpoint was written:\n{first.log_tail()}")
+    await_condition(checkpointed, 30, f"no checkpoint was written:\n{first.log_tail()}")
     first.process.kill()
     first.process.wait(10)
 
