@@ -8,6 +8,13 @@ True
 1
 >>> bank.discard("c1/d1/water_level"); bank.get("c1/d1/water_level") is None
 True
+
+A parked series (restored state not yet unpickled) is thawed when first seen:
+
+>>> bank.park("c1/d2/water_level", lambda: EwmaZScore(warmup=2)); len(bank)
+1
+>>> bank.observe("c1/d2/water_level", "water_level", 1.0).warming_up
+True
 """
 
 from __future__ import annotations
@@ -28,16 +35,34 @@ class SeriesDetectors:
     def __init__(self, factory: Callable[[str], Detector]) -> None:
         self._factory = factory
         self._detectors: dict[str, Detector] = {}
+        self._parked: dict[str, Callable[[], Detector | None]] = {}
 
     def __len__(self) -> int:
-        return len(self._detectors)
+        return len(self._detectors) + len(self._parked)
 
     def detector(self, series_key: str, series_kind: str) -> Detector:
-        """The detector of ``series_key``, created when new."""
+        """The detector of ``series_key``: thawed when parked, created when new."""
         found = self._detectors.get(series_key)
         if found is None:
-            found = self._detectors[series_key] = self._factory(series_kind)
+            found = self._thaw(series_key)
+            if found is None:
+                found = self._factory(series_kind)
+            self._detectors[series_key] = found
         return found
+
+    def park(self, series_key: str, thaw: Callable[[], Detector | None]) -> None:
+        """Install ``series_key``'s model later: ``thaw()`` builds it when the series is next seen
+        (None: the series starts fresh).
+
+        A worker restoring 100k series verifies every state before it reports ready but
+        unpickles each only when its series reads again; unpickling them all took ~8 s.
+        """
+        self._detectors.pop(series_key, None)
+        self._parked[series_key] = thaw
+
+    def _thaw(self, series_key: str) -> Detector | None:
+        thaw = self._parked.pop(series_key, None)
+        return thaw() if thaw is not None else None
 
     def observe(self, series_key: str, series_kind: str, value: float, at: datetime | None = None) -> Score:
         """Score ``value`` against its series, then learn it; return the score."""
@@ -47,12 +72,16 @@ class SeriesDetectors:
         return score
 
     def warming_up_count(self) -> int:
-        """How many series are still warming up (a metric for operators)."""
+        """How many series are still warming up (a metric for operators); parked series,
+        restored from a checkpoint and not yet seen again, are not counted."""
         return sum(1 for d in self._detectors.values() if d.warming_up)
 
     def get(self, series_key: str) -> Detector | None:
-        """The detector of ``series_key`` if the series has been seen."""
-        return self._detectors.get(series_key)
+        """The detector of ``series_key`` if the series has been seen (thawed when parked)."""
+        found = self._detectors.get(series_key)
+        if found is None and (found := self._thaw(series_key)) is not None:
+            self._detectors[series_key] = found
+        return found
 
     def fresh(self, series_kind: str) -> Detector:
         """A new detector configured for ``series_kind``, not attached to any series."""
@@ -60,8 +89,10 @@ class SeriesDetectors:
 
     def install(self, series_key: str, detector: Detector) -> None:
         """Make ``detector`` (e.g. restored from a checkpoint) the model of ``series_key``."""
+        self._parked.pop(series_key, None)
         self._detectors[series_key] = detector
 
     def discard(self, series_key: str) -> None:
         """Forget ``series_key`` (its partition moved to another worker)."""
         self._detectors.pop(series_key, None)
+        self._parked.pop(series_key, None)

@@ -96,7 +96,12 @@ class StateHeader:
         return cls(detector.kind, parameters, _river_version(), FORMAT_VERSION)
 
     def encode(self) -> bytes:
-        """Canonical JSON bytes of the header."""
+        """Canonical JSON bytes of the header (computed once: restore compares every stored
+        header with the configured one)."""
+        return self._encoded
+
+    @functools.cached_property
+    def _encoded(self) -> bytes:
         fields = {
             "kind": self.kind,
             "parameters": self.parameters,
@@ -119,7 +124,7 @@ def _check_key(key: bytes) -> None:
 
 
 def _mac(key: bytes, signed: bytes) -> bytes:
-    return hmac.new(key, signed, hashlib.sha256).digest()
+    return hmac.digest(key, signed, hashlib.sha256)
 
 
 def save_state(detector: Detector, key: bytes) -> bytes:
@@ -136,14 +141,8 @@ def save_state(detector: Detector, key: bytes) -> bytes:
     return MAGIC + _mac(key, signed) + signed
 
 
-def read_header(blob: bytes, key: bytes) -> StateHeader:
-    """Verify the signature of ``blob`` and return its header, without unpickling.
-
-    Raises
-    ------
-    StateRejected
-        If the bytes are not an envelope or the signature does not match.
-    """
+def _signed_header(blob: bytes, key: bytes) -> bytes:
+    """The header bytes of ``blob`` once its signature is verified."""
     _check_key(key)
     prefix = len(MAGIC) + _MAC_BYTES
     if len(blob) < prefix + _LENGTH_BYTES or not blob.startswith(MAGIC):
@@ -155,8 +154,12 @@ def read_header(blob: bytes, key: bytes) -> StateHeader:
             "the signature does not match; the state was altered or signed with another key",
         )
     length = int.from_bytes(signed[:_LENGTH_BYTES], "big")
+    return signed[_LENGTH_BYTES : _LENGTH_BYTES + length]
+
+
+def _parse_header(header: bytes) -> StateHeader:
     try:
-        fields = json.loads(signed[_LENGTH_BYTES : _LENGTH_BYTES + length])
+        fields = json.loads(header)
         return StateHeader(
             kind=str(fields["kind"]),
             parameters=dict(fields["parameters"]),
@@ -165,6 +168,61 @@ def read_header(blob: bytes, key: bytes) -> StateHeader:
         )
     except (ValueError, KeyError, TypeError) as error:
         raise StateRejected(RejectReason.MALFORMED, f"unreadable header: {error}") from None
+
+
+def read_header(blob: bytes, key: bytes) -> StateHeader:
+    """Verify the signature of ``blob`` and return its header, without unpickling.
+
+    Raises
+    ------
+    StateRejected
+        If the bytes are not an envelope or the signature does not match.
+    """
+    return _parse_header(_signed_header(blob, key))
+
+
+def verify_state(blob: bytes, expected: StateHeader, key: bytes) -> None:
+    """Check that ``blob`` is signed with ``key`` and is a model ``expected`` describes, without
+    unpickling it.
+
+    Restoring many series verifies every state up front and unpickles each on first use
+    (:meth:`~detectors.series.SeriesDetectors.park`); ``expected`` is then computed once per
+    series kind rather than once per state.
+
+    Raises
+    ------
+    StateRejected
+        If the envelope is malformed, unsigned or altered, or stored under
+        another format, River version, kind or parameters.
+    """
+    header = _signed_header(blob, key)
+    if header == expected.encode():  # headers are canonical JSON: equal bytes, equal headers
+        return
+    stored = _parse_header(header)
+    for reason, have, want in (
+        (RejectReason.FORMAT, stored.format_version, expected.format_version),
+        (RejectReason.RIVER_VERSION, stored.river_version, expected.river_version),
+        (RejectReason.KIND, stored.kind, expected.kind),
+        (RejectReason.PARAMETERS, stored.parameters, expected.parameters),
+    ):
+        if have != want:
+            raise StateRejected(reason, f"stored {have!r}, configured {want!r}")
+
+
+def load_verified_state(blob: bytes, detector_type: type[D]) -> D:
+    """Unpickle the detector in ``blob``, which :func:`verify_state` has accepted.
+
+    Raises
+    ------
+    StateRejected
+        If the payload is not a ``detector_type``.
+    """
+    length = int.from_bytes(blob[len(MAGIC) + _MAC_BYTES :][:_LENGTH_BYTES], "big")
+    payload = blob[len(MAGIC) + _MAC_BYTES + _LENGTH_BYTES + length :]
+    restored: D = pickle.loads(payload)
+    if type(restored) is not detector_type:
+        raise StateRejected(RejectReason.KIND, f"payload is a {type(restored).__name__}")
+    return restored
 
 
 def restore_state(blob: bytes, configured: D, key: bytes) -> D:
@@ -183,22 +241,7 @@ def restore_state(blob: bytes, configured: D, key: bytes) -> D:
     Raises
     ------
     StateRejected
-        If the envelope is malformed, unsigned or altered, or stored under
-        another format, River version, kind or parameters.
+        As :func:`verify_state` and :func:`load_verified_state` do.
     """
-    stored = read_header(blob, key)
-    expected = StateHeader.of(configured)
-    for reason, have, want in (
-        (RejectReason.FORMAT, stored.format_version, expected.format_version),
-        (RejectReason.RIVER_VERSION, stored.river_version, expected.river_version),
-        (RejectReason.KIND, stored.kind, expected.kind),
-        (RejectReason.PARAMETERS, stored.parameters, expected.parameters),
-    ):
-        if have != want:
-            raise StateRejected(reason, f"stored {have!r}, configured {want!r}")
-    length = int.from_bytes(blob[len(MAGIC) + _MAC_BYTES :][:_LENGTH_BYTES], "big")
-    payload = blob[len(MAGIC) + _MAC_BYTES + _LENGTH_BYTES + length :]
-    restored = pickle.loads(payload)
-    if type(restored) is not type(configured):
-        raise StateRejected(RejectReason.KIND, f"payload is a {type(restored).__name__}")
-    return restored
+    verify_state(blob, StateHeader.of(configured), key)
+    return load_verified_state(blob, type(configured))

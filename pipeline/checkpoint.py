@@ -18,11 +18,13 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from pydantic import ValidationError
 
+from detectors.base import Detector
 from detectors.series import SeriesDetectors
-from detectors.state import StateRejected, restore_state, save_state
+from detectors.state import StateHeader, StateRejected, load_verified_state, save_state, verify_state
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
 
 
@@ -78,6 +80,15 @@ class DirtyKeys:
         return keys
 
 
+def _thaw(blob: bytes, detector_type: type[Detector]) -> Detector | None:
+    """The model in a verified state, or None (the series starts afresh) if its payload is not
+    a ``detector_type`` after all: only a code change under the same format version does that."""
+    try:
+        return load_verified_state(blob, detector_type)
+    except StateRejected:
+        return None
+
+
 class DetectorCheckpoints:
     """Detector states of changed series, and their restore."""
 
@@ -101,15 +112,25 @@ class DetectorCheckpoints:
         return records
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
-        """Install every stored state that is a trustworthy model of the configured detector."""
+        """Install every stored state that is a trustworthy model of the configured detector.
+
+        Signatures and headers are checked now, so the report is final; each model is
+        unpickled when its series is next seen (:meth:`SeriesDetectors.park`).
+        """
         report = RestoreReport()
+        configured: dict[str, tuple[StateHeader, type[Detector]]] = {}
         for series, (partition, blob) in states.items():
-            configured = self.bank.fresh(self._kind_of(series))
+            kind = self._kind_of(series)
+            if kind not in configured:
+                fresh = self.bank.fresh(kind)
+                configured[kind] = (StateHeader.of(fresh), type(fresh))
+            header, detector_type = configured[kind]
             try:
-                self.bank.install(series, restore_state(blob, configured, self._key))
+                verify_state(blob, header, self._key)
             except StateRejected as rejected:
                 report.rejected[rejected.reason.value] += 1
                 continue
+            self.bank.park(series, partial(_thaw, blob, detector_type))
             self.dirty.partition_of[series] = partition
             report.restored += 1
         return report

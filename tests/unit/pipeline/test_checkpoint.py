@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from detectors.base import Detector
 from detectors.ewma import EwmaZScore
 from detectors.series import SeriesDetectors
+from pipeline import checkpoint
 from pipeline.checkpoint import DetectorCheckpoints
 
 KEY = b"k" * 32
@@ -46,6 +50,31 @@ def test_restored_models_score_exactly_as_the_saved_ones() -> None:
     assert restored is not None and original is not None
     assert not restored.warming_up
     assert restored.score_one(1.7) == original.score_one(1.7)
+
+
+def test_restored_states_are_verified_now_and_unpickled_when_their_series_reads_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = bank()
+    books = DetectorCheckpoints(source, KEY, kind_of)
+    warmed(source, books, "c1/d1/water_level", 0)
+    warmed(source, books, "c1/d2/water_level", 0)
+    records = {r.key: (0, r.blob or b"") for r in books.take()}
+    loads: list[bytes] = []
+    real_load = checkpoint.load_verified_state
+
+    def counted_load(blob: bytes, detector_type: type[Detector]) -> Detector:
+        loads.append(blob)
+        return real_load(blob, detector_type)
+
+    monkeypatch.setattr(checkpoint, "load_verified_state", counted_load)
+    target = bank()
+    report = DetectorCheckpoints(target, KEY, kind_of).restore(records)
+    assert (report.restored, len(target), loads) == (2, 2, [])
+    score = target.observe("c1/d1/water_level", "water_level", 1.7)
+    original = source.observe("c1/d1/water_level", "water_level", 1.7)
+    assert len(loads) == 1 and not score.warming_up and score == original
+    assert len(target) == 2 and target.warming_up_count() == 0
 
 
 def test_tampered_or_foreign_state_is_refused_and_the_series_re_warms() -> None:
