@@ -12,7 +12,7 @@ Rules (documented in the README, enforced here):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -39,19 +39,26 @@ class ValidationClock:
     now: datetime
     max_age: timedelta
     max_ahead: timedelta
+    earliest: datetime = field(init=False, repr=False)
+    latest: datetime = field(init=False, repr=False)
+    """The window's ends, computed once: every event of a message is checked against them."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "earliest", self.now - self.max_age)
+        object.__setattr__(self, "latest", self.now + self.max_ahead)
 
     def problem(self, event_time: datetime) -> str | None:
         """Say what is wrong with ``event_time``, or ``None`` when it is inside the window."""
-        if event_time > self.now + self.max_ahead:
+        if self.earliest <= event_time <= self.latest:
+            return None
+        if event_time > self.latest:
             ahead = event_time - self.now
             return (
                 f"event_time {event_time.isoformat()} is {ahead} ahead of the clock; "
                 f"at most {self.max_ahead} is allowed"
             )
-        if event_time < self.now - self.max_age:
-            age = self.now - event_time
-            return f"event_time {event_time.isoformat()} is {age} old; at most {self.max_age} is allowed"
-        return None
+        age = self.now - event_time
+        return f"event_time {event_time.isoformat()} is {age} old; at most {self.max_age} is allowed"
 
 
 class StrictModel(BaseModel):
