@@ -25,7 +25,7 @@ from pipeline.broker import free_port, wait_for_port
 from pipeline.config import Settings
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
-from tests.integration.conftest import ARTIFACTS, publish
+from tests.integration.conftest import ARTIFACTS, await_condition, publish
 from tests.integration.test_end_to_end import quiet, readings
 from tests.setup.system_tools import require_tool
 
@@ -65,6 +65,12 @@ class Prometheus:
         raise AssertionError(f"{promql!r} did not reach the expected result within {timeout_s} s: {result}")
 
 
+def ready(base_url: str) -> bool:
+    """Prometheus's readiness endpoint answers 200 (503, an HTTPError, while it starts)."""
+    with urllib.request.urlopen(f"{base_url}/-/ready", timeout=2) as response:
+        return bool(response.status == 200)
+
+
 @pytest.fixture(scope="module")
 def prometheus(
     worker: WorkerProcess, worker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
@@ -100,7 +106,10 @@ def prometheus(
         )
     try:
         assert wait_for_port("127.0.0.1", port, 30, process), "Prometheus did not start; see its log"
-        yield Prometheus(f"http://127.0.0.1:{port}", process)
+        base_url = f"http://127.0.0.1:{port}"
+        # The port opens before the query API serves (it answered 503 once right after start).
+        await_condition(lambda: ready(base_url), 30, "Prometheus never reported ready")
+        yield Prometheus(base_url, process)
     finally:
         process.terminate()
         try:
