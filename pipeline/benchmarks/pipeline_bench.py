@@ -7,9 +7,13 @@ One run, one fresh embedded broker (and one more for the restore phase):
    assesses the same messages (progress read from its ``/metrics``);
 3. **latency** — at half the measured pipeline rate, spikes in warmed series;
    produce → warning record received, p50/p99;
-4. **two workers** — the same messages on fresh topics, two workers in one group;
-5. **memory** — bytes per series of the processing core with 10k and 100k series;
-6. **restore** — worker start → ready with 100k series of checkpointed detector
+4. **latency baseline** — the same send at the same rate on fresh topics, through a
+   bare aiokafka relay process instead of the worker
+   (:mod:`pipeline.benchmarks.echo_relay`: consume, ``json.loads``, one record per
+   spike; the same fetch wait): what the broker and the two Kafka hops cost alone;
+5. **two workers** — the same messages on fresh topics, two workers in one group;
+6. **memory** — bytes per series of the processing core with 10k and 100k series;
+7. **restore** — worker start → ready with 100k series of checkpointed detector
    state to restore (:mod:`pipeline.benchmarks.restore`; a fresh broker of its own).
 
 Throughput is counted in readings/s; every phase sees the same bytes.
@@ -31,6 +35,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.benchmarks.broker_usage import process_usage
+from pipeline.benchmarks.echo_relay import RelayProcess
 from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.broker import EmbeddedBroker, free_port
@@ -58,6 +63,10 @@ class PipelineBenchReport:
     latency_p50_ms: float = 0.0
     latency_p99_ms: float = 0.0
     latency_samples: int = 0
+    relay_latency_p50_ms: float = 0.0
+    """Produce → record received through a bare aiokafka relay (the latency baseline), same rate."""
+    relay_latency_p99_ms: float = 0.0
+    relay_latency_samples: int = 0
     bytes_per_series: dict[str, float] = field(default_factory=dict)
     worker_ready_s: float = 0.0
     broker_cpu_s: float = 0.0
@@ -83,6 +92,11 @@ class PipelineBenchReport:
             else 0.0
         )
 
+    @property
+    def latency_p99_ratio(self) -> float:
+        """Latency p99 through the pipeline ÷ through the bare relay."""
+        return self.latency_p99_ms / self.relay_latency_p99_ms if self.relay_latency_p99_ms else 0.0
+
     def as_table(self) -> str:
         """Human-readable result table."""
         w = self.workload
@@ -103,6 +117,12 @@ class PipelineBenchReport:
                 f" at {self.latency_rate_readings_per_s:,.0f} readings/s"
                 f" ({self.latency_samples} warnings; target p99 <= 50 ms)",
             ),
+            (
+                "latency baseline: aiokafka relay, same rate",
+                f"p50 {self.relay_latency_p50_ms:.1f} ms, p99 {self.relay_latency_p99_ms:.1f} ms"
+                f" ({self.relay_latency_samples} records)",
+            ),
+            ("latency p99 pipeline / relay", f"{self.latency_p99_ratio:.2f}x"),
         ]
         rows += [
             (f"memory per series ({n})", f"{b:,.0f} B   (target <= 10 KiB)")
@@ -115,7 +135,7 @@ class PipelineBenchReport:
                 (
                     f"worker start -> ready ({r.series:,} series restored)",
                     f"{r.ready_s:.1f} s   (target <= 10 s; {r.restored:,} states restored,"
-                    f" {r.warming_up} warming up, {r.state_bytes / 2**20:.0f} MiB of state)",
+                    f" {r.monitored:,} series monitored, {r.state_bytes / 2**20:.0f} MiB of state)",
                 )
             )
         rows += [
@@ -129,7 +149,8 @@ class PipelineBenchReport:
 
     def as_json(self) -> str:
         """Machine-readable result."""
-        return json.dumps({**asdict(self), "ratio": self.ratio, "scaling": self.scaling}, indent=2)
+        figures = {"ratio": self.ratio, "scaling": self.scaling, "latency_p99_ratio": self.latency_p99_ratio}
+        return json.dumps({**asdict(self), **figures}, indent=2)
 
 
 async def produce_messages(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
@@ -198,13 +219,14 @@ def bench_settings(bootstrap: str, data_dir: Path, partitions: int) -> Settings:
 
 
 async def _latency(
-    worker: WorkerProcess, bootstrap: str, workload: Workload, rate: float, spikes: int
+    readings_topic: str, warnings_topic: str, bootstrap: str, workload: Workload, rate: float, spikes: int
 ) -> list[float]:
-    """Send background batches at ``rate`` readings/s with ``spikes`` spikes among them;
-    return produce → warning-received latencies in seconds."""
-    topics = TopicNames.from_settings(worker.settings)
+    """Send background batches to ``readings_topic`` at ``rate`` readings/s with ``spikes``
+    spikes among them; return produce → first record (revision 1) of the spike's community
+    received on ``warnings_topic``, in seconds. Whatever turns readings into warnings (the
+    worker, the relay) must be running and caught up."""
     consumer = AIOKafkaConsumer(
-        topics.warnings,
+        warnings_topic,
         bootstrap_servers=bootstrap,
         auto_offset_reset="latest",
         group_id=f"bench-latency-{uuid.uuid4().hex[:6]}",
@@ -224,27 +246,69 @@ async def _latency(
                     if community in sent and json.loads(record.value)["revision"] == 1:
                         latencies.append(time.perf_counter() - sent.pop(community))
 
-    collector = asyncio.create_task(collect())
+    collector: asyncio.Task[None] | None = None
     try:
+        # Positioned at the end before the first spike: no warning is missed or taken from before.
+        deadline = time.monotonic() + 30
+        while not consumer.assignment():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no partition of {warnings_topic} assigned within 30 s")
+            await asyncio.sleep(0.01)
+        for partition in consumer.assignment():
+            await consumer.position(partition)
+        collector = asyncio.create_task(collect())
         interval = workload.devices / rate
         background = workload.messages()
         every = max(1, len(background) // spikes)
         next_send = time.perf_counter()
         for i, (key, value) in enumerate(background):
-            await producer.send(topics.readings, key=key, value=value)
+            await producer.send(readings_topic, key=key, value=value)
             if i % every == 0 and len(sent) + len(latencies) < spikes:
                 community = f"bench-c{(i // every) % workload.communities}"
                 spike_key, spike_value = spike_message(community, 0, datetime.now(UTC))
                 sent[community] = time.perf_counter()
-                await producer.send(topics.readings, key=spike_key, value=spike_value)
+                await producer.send(readings_topic, key=spike_key, value=spike_value)
             next_send += interval
             await asyncio.sleep(max(0.0, next_send - time.perf_counter()))
         await asyncio.wait_for(collector, timeout=30)
     finally:
-        collector.cancel()
+        if collector is not None:
+            collector.cancel()
         await producer.stop()
         await consumer.stop()
     return latencies
+
+
+def percentiles_ms(latencies: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 of latencies in seconds, in milliseconds (0 for none).
+
+    >>> percentiles_ms([0.001 * n for n in range(1, 101)])
+    (50.5, 100.0)
+    """
+    if not latencies:
+        return 0.0, 0.0
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+def relay_latency(
+    bootstrap: str, data_dir: Path, partitions: int, workload: Workload, rate: float, spikes: int
+) -> list[float]:
+    """The latency phase through a bare aiokafka relay on fresh topics of its own."""
+    settings = bench_settings(bootstrap, data_dir, partitions)
+    ensure_topics(settings, bootstrap)
+    topics = TopicNames.from_settings(settings)
+    with RelayProcess(
+        bootstrap,
+        topics.readings,
+        topics.warnings,
+        settings.consumer_fetch_max_wait_ms,
+        f"{settings.app_id}-relay",
+        data_dir / "bench-relay.log",
+    ) as relay:
+        relay.wait_ready(60)
+        return asyncio.run(_latency(topics.readings, topics.warnings, bootstrap, workload, rate, spikes))
 
 
 def bytes_per_series(series: int) -> float:
@@ -278,6 +342,7 @@ def run_pipeline_bench(
     other phases left in Tansu's memory storage does not weigh on it."""
     workload = Workload(communities=communities, devices=devices, ticks=ticks)
     messages = workload.messages()
+    spikes = min(communities, 200)
     report = PipelineBenchReport(
         workload={
             "communities": communities,
@@ -305,16 +370,24 @@ def run_pipeline_bench(
             report.worker_ready_s = worker.wait_ready(60)
             report.pipeline_readings_per_s = await_readings([worker], workload.readings, 600)
             report.latency_rate_readings_per_s = report.pipeline_readings_per_s / 2
+            topics = TopicNames.from_settings(worker.settings)
             latencies = asyncio.run(
                 _latency(
-                    worker, bootstrap, workload, report.latency_rate_readings_per_s, min(communities, 200)
+                    topics.readings,
+                    topics.warnings,
+                    bootstrap,
+                    workload,
+                    report.latency_rate_readings_per_s,
+                    spikes,
                 )
             )
-        if latencies:
-            ordered = sorted(latencies)
-            report.latency_samples = len(ordered)
-            report.latency_p50_ms = statistics.median(ordered) * 1000
-            report.latency_p99_ms = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+        report.latency_samples = len(latencies)
+        report.latency_p50_ms, report.latency_p99_ms = percentiles_ms(latencies)
+        relayed = relay_latency(
+            bootstrap, data_dir, partitions, workload, report.latency_rate_readings_per_s, spikes
+        )
+        report.relay_latency_samples = len(relayed)
+        report.relay_latency_p50_ms, report.relay_latency_p99_ms = percentiles_ms(relayed)
         two = bench_settings(bootstrap, data_dir, partitions)
         ensure_topics(two, bootstrap)
         asyncio.run(produce_messages(bootstrap, TopicNames.from_settings(two).readings, messages))

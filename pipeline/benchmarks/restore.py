@@ -50,8 +50,10 @@ class RestoreFigure:
     """Worker process start → ``/ready``."""
     restored: int
     """Detector states the worker reports restored (``riskwatch_restored_states_total``)."""
-    warming_up: int
-    """Series still warming up once ready (0: every baseline came back)."""
+    monitored: int
+    """Series the worker holds a model for once ready (``riskwatch_series_monitored``): restored
+    models are verified before ready and unpickled when their series next reads, so this,
+    not a warming-up count, says every state came back."""
 
 
 def _partition(community: str, partitions: int) -> int:
@@ -113,5 +115,5 @@ def restore_ready_time(bootstrap: str, settings: Settings, series: int, data_dir
         prepare_s=round(prepare_s, 2),
         ready_s=round(ready_s, 2),
         restored=int(total(samples, "riskwatch_restored_states_total", state="detector", outcome="restored")),
-        warming_up=int(total(samples, "riskwatch_series_warming_up")),
+        monitored=int(total(samples, "riskwatch_series_monitored")),
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pipeline.benchmarks.echo_relay import spike_community
 from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_series
 from pipeline.benchmarks.restore import STATE_KEY, RestoreFigure, checkpoint_records
 from pipeline.benchmarks.soak import SoakReport, SoakSample
@@ -52,6 +53,36 @@ def test_report_gives_ratio_and_scaling_against_the_baseline() -> None:
     )
     assert (report.ratio, report.scaling) == (0.4, 1.5)
     assert "0.400" in report.as_table() and json.loads(report.as_json())["scaling"] == 1.5
+
+
+def test_report_sets_the_latency_against_the_relay_baseline() -> None:
+    report = PipelineBenchReport(
+        workload={"communities": 1, "devices": 1, "ticks": 1, "series": 1, "readings": 1, "messages": 1},
+        latency_p50_ms=20.0,
+        latency_p99_ms=60.0,
+        latency_samples=200,
+        relay_latency_p50_ms=4.0,
+        relay_latency_p99_ms=12.0,
+        relay_latency_samples=200,
+    )
+    assert report.latency_p99_ratio == 5.0
+    table = report.as_table()
+    assert "latency baseline: aiokafka relay, same rate  p50 4.0 ms, p99 12.0 ms (200 records)" in table
+    assert "latency p99 pipeline / relay" in table and "5.00x" in table
+    data = json.loads(report.as_json())
+    assert (data["relay_latency_p50_ms"], data["relay_latency_p99_ms"], data["latency_p99_ratio"]) == (
+        4.0,
+        12.0,
+        5.0,
+    )
+    assert PipelineBenchReport(workload=report.workload).latency_p99_ratio == 0.0, "no baseline, no ratio"
+
+
+def test_relay_finds_the_spike_of_a_gateway_batch() -> None:
+    end = datetime(2026, 11, 23, tzinfo=UTC)
+    background = Workload(communities=1, devices=3, ticks=1).messages(end)[0][1]
+    assert spike_community(background) is None
+    assert spike_community(spike_message("bench-c7", 0, end)[1]) == "bench-c7"
 
 
 def test_scrape_bench_fills_the_metrics_and_reports_the_render(
@@ -102,7 +133,12 @@ def test_restore_figure_is_in_the_pipeline_report() -> None:
         workload={"communities": 1, "devices": 1, "series": 1, "readings": 1, "messages": 1}
     )
     report.restore = RestoreFigure(
-        series=100_000, state_bytes=190 * 2**20, prepare_s=20.0, ready_s=9.5, restored=100_000, warming_up=0
+        series=100_000,
+        state_bytes=190 * 2**20,
+        prepare_s=20.0,
+        ready_s=9.5,
+        restored=100_000,
+        monitored=100_000,
     )
     assert "ready (100,000 series restored)  9.5 s" in report.as_table()
     assert json.loads(report.as_json())["restore"]["ready_s"] == 9.5
@@ -114,4 +150,6 @@ def test_restore_bench_writes_states_the_worker_restores_warm() -> None:
     assert len({r.key for r in records}) == 30 and {r.partition for r in records} <= set(range(4))
     books = DetectorCheckpoints(detector_for(settings), STATE_KEY.encode(), series_kind)
     report = books.restore({r.key: (r.partition, r.blob or b"") for r in records})
-    assert report.restored == 30 and books.bank.warming_up_count() == 0
+    assert report.restored == 30
+    scores = [books.bank.observe(r.key, "water_level", 1.0) for r in records]
+    assert not any(s.warming_up for s in scores), "every series resumes warm"
