@@ -73,7 +73,9 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         series_changed=detector_books.touched if detector_books else None,
         roll_up_locally=False,
     )
-    assessment_books = AssessmentCheckpoints(processor.assessor) if detector_books else None
+    assessment_books = (
+        AssessmentCheckpoints(processor.assessor, processor.sensors) if detector_books else None
+    )
     if assessment_books is not None:
         processor.community_changed = assessment_books.touched
     inputs = app.topic(*names.input_kinds())

@@ -26,6 +26,10 @@ from detectors.base import Detector
 from detectors.series import SeriesDetectors
 from detectors.state import StateHeader, StateRejected, load_verified_state, save_state, verify_state
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
+from pipeline.signals import SensorSignals, SeriesSignalState
+
+SENSORS_FIELD = "sensors"
+"""The field of a community's record holding its series' signal state."""
 
 
 @dataclass(frozen=True)
@@ -147,11 +151,14 @@ class AssessmentCheckpoints:
     """Per-community assessment states of changed communities, and their restore.
 
     A district's roll-up is checkpointed the same way under the key
-    ``district:<id>``, on the partition its district records arrive on.
+    ``district:<id>``, on the partition its district records arrive on. A community's
+    record also carries its series' signal state (:class:`~pipeline.signals.SeriesSignalState`)
+    under ``"sensors"`` when ``sensors`` is given.
     """
 
-    def __init__(self, assessor: Assessor) -> None:
+    def __init__(self, assessor: Assessor, sensors: SensorSignals | None = None) -> None:
         self.assessor = assessor
+        self.sensors = sensors
         self.dirty = DirtyKeys()
 
     def touched(self, community: str, partition: int) -> None:
@@ -165,17 +172,30 @@ class AssessmentCheckpoints:
             if key.startswith(DISTRICT_KEY_PREFIX):
                 state = self.assessor.export_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
-                state = self.assessor.export_community(key)
+                state = self._community_state(key)
             blob = None if state is None else json.dumps(state, separators=(",", ":")).encode()
             records.append(StateRecord(partition, key, blob))
         return records
+
+    def _community_state(self, community: str) -> dict[str, object] | None:
+        state = self.assessor.export_community(community)
+        sensors = self.sensors.export_community(community) if self.sensors is not None else None
+        if sensors is None:
+            return state
+        return {**(state or {}), SENSORS_FIELD: sensors.model_dump(mode="json")}
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
         """Resume every community whose stored state is valid."""
         report = RestoreReport()
         for community, (partition, blob) in states.items():
             try:
-                self.assessor.import_community(json.loads(blob))
+                data = json.loads(blob)
+                if not isinstance(data, dict):
+                    raise ValueError("a community state is a JSON object")
+                sensors = SeriesSignalState.model_validate(data.pop(SENSORS_FIELD, {}))
+                self.assessor.import_community(data)
+                if self.sensors is not None:
+                    self.sensors.import_community(sensors)
             except (ValueError, ValidationError):
                 report.rejected["malformed"] += 1
                 continue
@@ -191,4 +211,6 @@ class AssessmentCheckpoints:
                 self.assessor.forget_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
                 self.assessor.forget_community(key)
+                if self.sensors is not None:
+                    self.sensors.forget_community(key)
         return len(keys)

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from importlib.metadata import version
 
+from pydantic import BaseModel, Field
+
 from detectors.base import Score
 from detectors.device_health import HeartbeatMonitor
 from detectors.limits import PhysicalLimits
@@ -54,6 +56,23 @@ _UNHEALTHY_STATUS = {
     DeviceStatus.FAULT: "fault",
     DeviceStatus.MAINTENANCE: "offline",
 }
+
+
+class SeriesSignalState(BaseModel):
+    """What :class:`SensorSignals` knows of a community's series beyond their detectors: which
+    have a live signal in fusion, which are alarming or suspect, and operators' false-alarm
+    penalties. Checkpointed with the community's assessment, so a restarted worker still sends
+    the quiet reading that ends a forwarded signal, still suspects a series that spiked, and
+    keeps the thresholds operators raised."""
+
+    forwarded: list[str] = Field(default_factory=list)
+    alarming: list[str] = Field(default_factory=list)
+    suspect_until: dict[str, datetime] = Field(default_factory=dict)
+    penalty: dict[str, float] = Field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        """True when there is nothing to keep."""
+        return not (self.forwarded or self.alarming or self.suspect_until or self.penalty)
 
 
 class Gate(Enum):
@@ -103,6 +122,26 @@ class SignalGate:
             del self._suspect_until[series]
             return Gate.FORWARD
         return Gate.FORWARD_SUSPECT
+
+    def export(self, prefix: str) -> SeriesSignalState:
+        """The state of the series whose keys start with ``prefix`` (a community's ``"c1/"``)."""
+        return SeriesSignalState(
+            forwarded=sorted(s for s in self._forwarded if s.startswith(prefix)),
+            alarming=sorted(s for s in self._alarming if s.startswith(prefix)),
+            suspect_until={s: t for s, t in self._suspect_until.items() if s.startswith(prefix)},
+        )
+
+    def resume(self, state: SeriesSignalState) -> None:
+        """Take back what :meth:`export` gave."""
+        self._forwarded.update(state.forwarded)
+        self._alarming.update(state.alarming)
+        self._suspect_until.update(state.suspect_until)
+
+    def forget(self, prefix: str) -> None:
+        """Drop the series whose keys start with ``prefix``."""
+        self._forwarded = {s for s in self._forwarded if not s.startswith(prefix)}
+        self._alarming = {s for s in self._alarming if not s.startswith(prefix)}
+        self._suspect_until = {s: t for s, t in self._suspect_until.items() if not s.startswith(prefix)}
 
 
 def suspected_fault(community_id: str, device_id: str, at: datetime) -> SourceSignal:
@@ -184,6 +223,24 @@ class SensorSignals:
     def penalty(self, series: str) -> float:
         """Extra decades of surprise ``series`` needs after operators' false alarms."""
         return self._penalty.get(series, 0.0)
+
+    def export_community(self, community_id: str) -> SeriesSignalState | None:
+        """The state of ``community_id``'s series (None when there is none) for its checkpoint."""
+        prefix = f"{community_id}/"
+        state = self._gate.export(prefix)
+        state.penalty = {s: p for s, p in self._penalty.items() if s.startswith(prefix)}
+        return None if state.is_empty() else state
+
+    def import_community(self, state: SeriesSignalState) -> None:
+        """Resume a community's series from :meth:`export_community`."""
+        self._gate.resume(state)
+        self._penalty.update(state.penalty)
+
+    def forget_community(self, community_id: str) -> None:
+        """Drop a community whose partition moved to another worker."""
+        prefix = f"{community_id}/"
+        self._gate.forget(prefix)
+        self._penalty = {s: p for s, p in self._penalty.items() if not s.startswith(prefix)}
 
 
 class TelemetrySignals:

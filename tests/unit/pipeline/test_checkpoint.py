@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 
 from detectors.base import Detector
 from detectors.ewma import EwmaZScore
+from detectors.limits import PhysicalLimits
 from detectors.series import SeriesDetectors
 from pipeline import checkpoint
-from pipeline.checkpoint import DetectorCheckpoints
+from pipeline.assess.assessor import Assessor
+from pipeline.assess.config import AssessmentConfig
+from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
+from pipeline.clock import ManualClock
+from pipeline.signals import SensorSignals, SeriesSignalState
 
 KEY = b"k" * 32
 
@@ -100,3 +108,23 @@ def test_forgetting_revoked_partitions_drops_their_models() -> None:
     assert books.forget([1]) == 1
     assert detectors.get("c2/d1/water_level") is None and detectors.get("c1/d1/water_level") is not None
     assert [r.key for r in books.take()] == ["c1/d1/water_level"]
+
+
+def test_a_communitys_record_carries_its_series_signal_state_and_a_record_without_it_still_restores() -> None:
+    clock = ManualClock(datetime(2026, 11, 23, tzinfo=UTC))
+    source = SensorSignals(bank(), PhysicalLimits())
+    source.import_community(
+        SeriesSignalState(forwarded=["c1/d1/water_level"], penalty={"c1/d1/water_level": 1.0})
+    )
+    books = AssessmentCheckpoints(Assessor(AssessmentConfig(), clock), source)
+    books.touched("c1", 0)
+    [record] = books.take()
+    assert record.blob is not None and json.loads(record.blob)["sensors"]["forwarded"] == [
+        "c1/d1/water_level"
+    ]
+    target = SensorSignals(bank(), PhysicalLimits())
+    restoring = AssessmentCheckpoints(Assessor(AssessmentConfig(), clock), target)
+    report = restoring.restore({"c1": (0, record.blob), "c2": (0, b"{}"), "c3": (0, b"[]")})
+    assert (report.restored, dict(report.rejected)) == (2, {"malformed": 1})
+    assert target.export_community("c1") == source.export_community("c1")
+    assert restoring.forget([0]) == 2 and target.export_community("c1") is None

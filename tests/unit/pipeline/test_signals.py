@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from detectors.limits import PhysicalLimits
+from pipeline.assess.episodes import FalseAlarmFeedback
 from pipeline.config import Settings
 from pipeline.processing import detector_for
-from pipeline.signals import SPIKE_SUSPICION, SensorSignals
+from pipeline.signals import FALSE_ALARM_PENALTY, SPIKE_SUSPICION, SensorSignals, SeriesSignalState
+from schemas import Hazard
 from schemas.events import SensorReading
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -52,3 +54,42 @@ def test_a_sustained_rise_past_the_limit_is_not_a_spike() -> None:
         signals.signals_for(ch4(minute, 1.0 + 0.1 * (minute % 3)))
     for minute in range(60, 80):
         assert findings(signals, ch4(minute, 30.0 + minute)) == []
+
+
+def restarted(signals: SensorSignals, community: str = "c1") -> SensorSignals:
+    """A worker that took ``community`` over from its checkpoint (detectors are restored on their own)."""
+    state = signals.export_community(community)
+    assert state is not None, "a community with live series has state to keep"
+    resumed = SensorSignals(signals.detectors, PhysicalLimits())
+    resumed.import_community(SeriesSignalState.model_validate_json(state.model_dump_json()))
+    return resumed
+
+
+def test_a_restarted_worker_ends_a_live_signal_and_keeps_suspecting_a_series_that_spiked() -> None:
+    signals = SensorSignals(detector_for(Settings(detector_warmup=20)), PhysicalLimits())
+    for minute in range(60):
+        signals.signals_for(ch4(minute, 1.0 + 0.1 * (minute % 3)))
+    assert signals.signals_for(ch4(60, 90.0)), "the spike's signal is live in fusion"
+    resumed = restarted(signals)
+    [back] = resumed.signals_for(ch4(61, 1.1))
+    assert back.score < 0.2, "the quiet reading that replaces the spike's signal in fusion is sent"
+    assert findings(restarted(resumed), ch4(90, 90.0)) == ["suspected_fault"]
+
+
+def test_operators_false_alarms_survive_a_restart_and_leave_with_their_community() -> None:
+    signals = SensorSignals(detector_for(Settings(detector_warmup=20)), PhysicalLimits())
+    signals.signals_for(ch4(0, 1.0))
+    feedback = FalseAlarmFeedback(
+        warning_id="w1",
+        community_id="c1",
+        hazard=Hazard.GAS_LEAK,
+        series=("c1/ch4-1/gas_ch4",),
+        report_ids=(),
+        window_start=T0,
+        window_end=T0 + timedelta(minutes=5),
+        operator="duty officer",
+    )
+    signals.learn_false_alarm(feedback)
+    assert restarted(signals).penalty("c1/ch4-1/gas_ch4") == FALSE_ALARM_PENALTY
+    signals.forget_community("c1")
+    assert signals.penalty("c1/ch4-1/gas_ch4") == 0.0 and signals.export_community("c1") is None
