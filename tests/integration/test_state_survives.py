@@ -70,7 +70,7 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
         restored = scrape(second.base_url)
         assert total(restored, "riskwatch_restored_states_total", state="detector", outcome="restored") == 3
         assert total(restored, "riskwatch_restored_states_total", state="assessment", outcome="restored") == 1
-        assert total(restored, "riskwatch_series_warming_up") == 0
+        assert total(restored, "riskwatch_series_monitored") == len(DEVICES), "restored models held"
         assert total(restored, "riskwatch_warnings_active", community="c-keep") == 1
         rise = readings("c-keep", [1.45, 1.45, 1.45])
         publish(producer, topics.readings, "c-keep", device(rise, "wl-b"))
