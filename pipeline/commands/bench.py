@@ -101,7 +101,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     soak.add_argument("--communities", type=int, default=200)
     soak.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
-    soak.add_argument("--partitions", type=int, default=4)
+    soak.add_argument(
+        "--partitions",
+        type=int,
+        default=16,
+        help="16: Tansu stops serving a partition that holds too much (see pipeline.benchmarks.soak)",
+    )
     soak.add_argument("--sample-every", type=float, default=5.0, help="seconds between samples")
     soak.add_argument("--json", action="store_true", help="print JSON instead of a table")
     soak.set_defaults(run=run_soak)

@@ -104,13 +104,13 @@ def await_condition(condition: Callable[[], bool], timeout_s: float, message: st
     pytest.fail(f"not within {timeout_s} s: {message}")
 
 
-def read_until(
+def read_records(
     broker: EmbeddedBroker,
     topic: str,
     done: Callable[[list[ConsumerRecord]], bool],
     timeout_s: float = 30.0,
 ) -> list[ConsumerRecord]:
-    """Read ``topic`` from the start until ``done(records)`` holds; fail with what was seen."""
+    """Records of ``topic`` from the start, until ``done(records)`` holds or ``timeout_s`` passes."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=broker.bootstrap_servers,
@@ -120,13 +120,24 @@ def read_until(
     records: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout_s
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not done(records):
             for batch in consumer.poll(timeout_ms=200).values():
                 records.extend(batch)
-            if done(records):
-                return records
     finally:
         consumer.close()
+    return records
+
+
+def read_until(
+    broker: EmbeddedBroker,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    timeout_s: float = 30.0,
+) -> list[ConsumerRecord]:
+    """Read ``topic`` from the start until ``done(records)`` holds; fail with what was seen."""
+    records = read_records(broker, topic, done, timeout_s)
+    if done(records):
+        return records
     raise AssertionError(
         f"condition not met on {topic} within {timeout_s} s; saw {len(records)} records: "
         f"{[r.value[:200] for r in records[:10]]}"

@@ -48,12 +48,12 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.producer.future import FutureRecordMetadata
 
 from pipeline.broker import EmbeddedBroker
@@ -62,7 +62,7 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
-from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings
+from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_records
 from tests.integration.object_store import ObjectStore, moto_server_command
 
 OUTAGE_S = 30.0
@@ -173,12 +173,12 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         def markers(records: list[Any]) -> Counter[str]:
             return Counter(DeadLetter.model_validate_json(r.value).raw.decode().split()[-1] for r in records)
 
-        seen = markers(read_all(broker, topics.deadletter, lambda rs: set(markers(rs)) >= set(sent), 120))
+        seen = markers(read_records(broker, topics.deadletter, lambda rs: set(markers(rs)) >= set(sent), 120))
         lost = sorted(set(sent) - set(seen))
         if lost:
             on_input = {
                 r.value.decode().split()[-1]: (r.partition, r.offset)
-                for r in read_all(broker, topics.readings, lambda rs: False, 10)
+                for r in read_records(broker, topics.readings, lambda rs: False, 10)
             }
             acked = {m: (f.value.partition, f.value.offset) for m, f in stream.sent if m in lost}
             pytest.fail(
@@ -194,24 +194,3 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         f"{len(sent) - sent_before - sent_during} after): 0 lost, {repeated} reprocessed; "
         f"the worker resumed {resumed_s:.1f} s after the broker restarted"
     )
-
-
-def read_all(
-    broker: EmbeddedBroker, topic: str, done: Callable[[list[Any]], bool], timeout_s: float
-) -> list[Any]:
-    """Records of ``topic`` from the start, until ``done(records)`` or ``timeout_s``."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=broker.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline and not done(records):
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
-    finally:
-        consumer.close()
-    return records
