@@ -44,6 +44,8 @@ from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 LAG_METRIC = "riskwatch_consumer_lag_messages"
+CATCH_UP_S = 120.0
+"""How long the soak waits, after its last send, for the worker to process everything."""
 DEAD_LETTERS_METRIC = "riskwatch_dead_letters_total"
 MIB = 2**20
 
@@ -59,6 +61,10 @@ class SoakSample:
     worker_rss_mib: float
     broker_rss_mib: float
     dead_letters: int
+    worker_cpu_s: float = 0.0
+    """Cumulative CPU seconds of the worker process ..."""
+    broker_cpu_s: float = 0.0
+    """... and of the broker: between two samples, which of them ran out of cores."""
 
 
 @dataclass
@@ -166,12 +172,15 @@ class SoakReport:
             "worker MiB",
             "broker MiB",
             "dead",
+            "worker CPU",
+            "broker CPU",
         )
         lines = ["  ".join(f"{h:>10}" for h in header)]
         previous: SoakSample | None = None
         for s in self.samples:
             span = s.elapsed_s - previous.elapsed_s if previous else 0.0
             done = s.processed_readings - previous.processed_readings if previous else 0
+
             cells = (
                 f"{s.elapsed_s:.0f}",
                 f"{s.produced_readings:,}",
@@ -181,6 +190,8 @@ class SoakReport:
                 f"{s.worker_rss_mib:.1f}",
                 f"{s.broker_rss_mib:.1f}",
                 f"{s.dead_letters}",
+                _busy(s.worker_cpu_s - previous.worker_cpu_s, span) if previous else "-",
+                _busy(s.broker_cpu_s - previous.broker_cpu_s, span) if previous else "-",
             )
             lines.append("  ".join(f"{c:>10}" for c in cells))
             previous = s
@@ -189,7 +200,11 @@ class SoakReport:
         rate = f"{summary['rate_readings_per_s']:,} readings/s"
         if self.max_rate_readings_per_s:
             rate += f" (half the measured max {summary['max_rate_readings_per_s']:,})"
-        caught_up = f"{self.caught_up_s:.1f} s" if self.caught_up_s is not None else "no"
+        caught_up = (
+            f"caught up {self.caught_up_s:.1f} s after the last send"
+            if self.caught_up_s is not None
+            else f"not caught up {CATCH_UP_S:.0f} s after the last send"
+        )
         rows = [
             (
                 "workload",
@@ -204,7 +219,7 @@ class SoakReport:
             (
                 "consumer lag",
                 f"max {self.max_lag_messages:,} messages, last {summary['final_lag_messages']:,};"
-                f" caught up {caught_up} after the last send",
+                f" {caught_up}",
             ),
             ("dead letters", f"{self.dead_letters}"),
             (
@@ -232,6 +247,11 @@ def _now_forever() -> Iterator[datetime]:
         yield datetime.now(UTC)
 
 
+def _busy(cpu_s: float, span_s: float) -> str:
+    """CPU seconds over a span as a share of one core: ``_busy(15, 10)`` is ``'150%'``."""
+    return f"{cpu_s / span_s:.0%}" if span_s > 0 else "-"
+
+
 class _Sampler:
     """Reads the worker's metrics and both processes' memory."""
 
@@ -242,14 +262,18 @@ class _Sampler:
 
     def sample(self, produced: int) -> SoakSample:
         metrics = scrape(self.worker.base_url)
+        worker = process_usage(self.worker.process.pid)
+        broker = process_usage(self.broker_pid)
         return SoakSample(
             elapsed_s=round(time.monotonic() - self.started, 2),
             produced_readings=produced,
             processed_readings=int(total(metrics, EVENTS_METRIC)),
             lag_messages=int(total(metrics, LAG_METRIC)),
-            worker_rss_mib=round(process_usage(self.worker.process.pid).rss_bytes / MIB, 2),
-            broker_rss_mib=round(process_usage(self.broker_pid).rss_bytes / MIB, 2),
+            worker_rss_mib=round(worker.rss_bytes / MIB, 2),
+            broker_rss_mib=round(broker.rss_bytes / MIB, 2),
             dead_letters=int(total(metrics, DEAD_LETTERS_METRIC)),
+            worker_cpu_s=worker.cpu_s,
+            broker_cpu_s=broker.cpu_s,
         )
 
 
@@ -342,7 +366,7 @@ def run_soak(
             produced = workload.readings + report.produced_readings
             sent_all = time.monotonic()
             try:
-                await_readings([worker], produced, 120)
+                await_readings([worker], produced, CATCH_UP_S)
                 report.caught_up_s = round(time.monotonic() - sent_all, 2)
             except TimeoutError:
                 report.caught_up_s = None

@@ -116,13 +116,14 @@ def test_soak_report_prints_samples_over_time_and_a_summary() -> None:
         caught_up_s=0.4,
     )
     report.samples = [
-        SoakSample(0.0, 0, 0, 0, 80.0, 40.0, 0),
-        SoakSample(10.0, 10_000, 9_950, 10, 100.0, 45.0, 0),
-        SoakSample(60.0, 60_000, 60_000, 0, 102.0, 60.0, 0),
+        SoakSample(0.0, 0, 0, 0, 80.0, 40.0, 0, worker_cpu_s=1.0, broker_cpu_s=1.0),
+        SoakSample(10.0, 10_000, 9_950, 10, 100.0, 45.0, 0, worker_cpu_s=6.0, broker_cpu_s=9.0),
+        SoakSample(60.0, 60_000, 60_000, 0, 102.0, 60.0, 0, worker_cpu_s=31.0, broker_cpu_s=69.0),
     ]
     table = report.as_table()
     assert "lag msgs" in table and " 995 " in table and " 1,001 " in table, "readings/s between samples"
     assert "100.0 -> 102.0 MiB (+2.00 %" in table and "max 10 messages" in table
+    assert "50%         80%" in table and "50%        120%" in table, "worker and broker CPU per sample"
     data = json.loads(report.as_json())
     assert len(data["samples"]) == 3 and data["summary"]["rss_growth_pct"] == 2.0
     assert data["summary"]["achieved_rate_readings_per_s"] == 1000 and data["summary"]["dead_letters"] == 0
