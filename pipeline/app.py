@@ -19,6 +19,7 @@ from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
 from pipeline.console.feed import BoardFeed
+from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
 from pipeline.consumer_lag import PartitionProgress
 from pipeline.faust_transport import RiskwatchFaustApp
@@ -114,9 +115,12 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def follow_silences() -> None:
         await follow_topic(bootstrap_servers, names.silences, settings.kafka, apply_silence)
 
-    @app.page("/api/silences")
-    async def silences_view(web: Any, request: Any) -> Any:
-        return web.json({"silences": [s.model_dump(mode="json") for s in processor.assessor.silences()]})
+    silences_topic = app.topic(names.silences)
+
+    async def send_silence(silence_id: str, value: bytes | None) -> None:
+        await silences_topic.send(key=silence_id.encode(), value=value)
+
+    install_silences(app, processor.assessor.silences, send_silence, SystemClock())
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     def _close_event_streams(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:

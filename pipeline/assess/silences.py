@@ -25,6 +25,7 @@ the audit trail, so a silenced incident is never lost, only not paged.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -49,6 +50,8 @@ class Silence(BaseModel):
 
     @model_validator(mode="after")
     def _sensible(self) -> Silence:
+        if self.community_id is None and self.hazard is None and self.device_id is None:
+            raise ValueError("a silence needs at least one of community, hazard, device")
         if self.ends_at <= self.starts_at:
             raise ValueError("a silence must end after it starts")
         if not self.comment.strip() or not self.author.strip():
@@ -69,6 +72,11 @@ class Silence(BaseModel):
         if self.hazard is not None and self.hazard is not notification.hazard:
             return False
         return self.device_id is None or notification.devices == (self.device_id,)
+
+
+def new_silence_id() -> str:
+    """A fresh silence id, e.g. ``silence-3f2a9c0d1b7e``."""
+    return f"silence-{uuid.uuid4().hex[:12]}"
 
 
 def silence_record(key: bytes | None, value: bytes | None) -> tuple[str, Silence | None]:

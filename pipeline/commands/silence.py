@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from pipeline.config import Settings
@@ -59,21 +58,24 @@ def _send(settings: Settings, key: str, value: bytes | None) -> None:
 
 def run_add(settings: Settings, args: argparse.Namespace) -> int:
     """Start a silence; print its id."""
-    from pipeline.assess.silences import Silence
+    from pydantic import ValidationError
 
-    if args.community is None and args.hazard is None and args.device is None:
-        raise SystemExit("riskwatch: a silence needs at least one of --community, --hazard, --device")
+    from pipeline.assess.silences import Silence, new_silence_id
+
     starts_at = args.starts or datetime.now(UTC)
-    silence = Silence(
-        silence_id=f"silence-{uuid.uuid4().hex[:12]}",
-        community_id=args.community,
-        hazard=args.hazard,
-        device_id=args.device,
-        starts_at=starts_at,
-        ends_at=args.until or starts_at + args.duration,
-        author=args.author,
-        comment=args.comment,
-    )
+    try:
+        silence = Silence(
+            silence_id=new_silence_id(),
+            community_id=args.community,
+            hazard=args.hazard,
+            device_id=args.device,
+            starts_at=starts_at,
+            ends_at=args.until or starts_at + args.duration,
+            author=args.author,
+            comment=args.comment,
+        )
+    except ValidationError as error:
+        raise SystemExit(f"riskwatch: {error.errors()[0]['msg']}") from None
     _send(settings, silence.silence_id, silence.model_dump_json().encode())
     print(
         f"{silence.silence_id}: silenced {_matchers(silence)} "

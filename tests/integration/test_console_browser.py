@@ -104,3 +104,32 @@ def test_a_warning_appears_live_and_acknowledging_it_shows_everywhere(
     ]
     ack = next(w for w in revisions if w.change is WarningChange.ACKNOWLEDGED)
     assert (ack.warning_id, ack.caused_by) == (card["id"], "duty officer Wang")
+
+
+def test_an_operator_starts_and_ends_a_silence_from_the_console(
+    worker: WorkerProcess, browser: webdriver.Chrome
+) -> None:
+    browser.get(f"{worker.base_url}/console")
+    wait = WebDriverWait(browser, 30)
+    hazards = "#silence-form select[name=hazard] option"
+    wait.until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, hazards)) > 1, "the hazards came from the worker"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#silences summary").click()  # open the panel
+    operator = browser.find_element(By.ID, "operator")
+    operator.clear()
+    operator.send_keys("duty officer Wang")
+    form = browser.find_element(By.ID, "silence-form")
+    form.find_element(By.NAME, "community_id").send_keys("c-browser-silence")
+    form.find_element(By.NAME, "comment").send_keys("gauge maintenance")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    listed = "return [...document.querySelectorAll('#silence-list li')].map(li => li.textContent);"
+    shown = wait.until(lambda b: [t for t in b.execute_script(listed) if "c-browser-silence" in t])
+    assert "duty officer Wang: gauge maintenance" in shown[0]
+
+    def click_end(b: webdriver.Chrome) -> bool:
+        b.find_element(By.CSS_SELECTOR, "#silence-list li button").click()
+        return True
+
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(click_end)
+    wait.until(lambda b: not [t for t in b.execute_script(listed) if "c-browser-silence" in t])

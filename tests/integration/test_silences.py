@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,3 +114,45 @@ def test_a_silence_mutes_paging_for_its_community_and_hazard_until_it_is_ended(
 
     cli(monkeypatch, worker_settings, "silence", "end", silence_id)
     await_condition(lambda: active() == [], 30, "the silence ends")
+
+
+def send_json(settings: Settings, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{settings.web_port}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_console_starts_and_ends_a_silence_that_the_worker_applies(
+    worker: WorkerProcess, worker_settings: Settings
+) -> None:
+    status, refused = send_json(worker_settings, "POST", "/api/silences", {"minutes": 30, "author": "li.wei"})
+    assert status == 400 and "at least one of community, hazard, device" in refused["error"], refused
+    form = {
+        "community_id": "c-console",
+        "hazard": "fire",
+        "minutes": 30,
+        "author": "li.wei",
+        "comment": "drill",
+    }
+    status, accepted = send_json(worker_settings, "POST", "/api/silences", form)
+    assert status == 202, accepted
+    silence_id = accepted["accepted"]["silence_id"]
+
+    def applied() -> list[dict[str, Any]]:
+        listing = get_json(worker_settings, "/api/silences")
+        return [s for s in listing["silences"] if s["silence_id"] == silence_id]
+
+    await_condition(lambda: bool(applied()), 30, "the worker applies the console's silence")
+    assert (applied()[0]["community_id"], applied()[0]["hazard"]) == ("c-console", "fire")
+    assert "fire" in get_json(worker_settings, "/api/silences")["hazards"], "the form's hazard choices"
+    assert send_json(worker_settings, "DELETE", "/api/silences/silence-unknown")[0] == 404
+    assert send_json(worker_settings, "DELETE", f"/api/silences/{silence_id}")[0] == 202
+    await_condition(lambda: not applied(), 30, "the tombstone ends the silence")
