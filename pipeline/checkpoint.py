@@ -168,18 +168,18 @@ class AssessmentCheckpoints:
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """JSON states of every changed community (a tombstone when it holds nothing any more)."""
         records = []
+        sensor_states = self.sensors.export_by_community() if self.sensors is not None else {}
         for partition, key in self.dirty.take(partitions):
             if key.startswith(DISTRICT_KEY_PREFIX):
                 state = self.assessor.export_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
-                state = self._community_state(key)
+                state = self._community_state(key, sensor_states.get(key))
             blob = None if state is None else json.dumps(state, separators=(",", ":")).encode()
             records.append(StateRecord(partition, key, blob))
         return records
 
-    def _community_state(self, community: str) -> dict[str, object] | None:
+    def _community_state(self, community: str, sensors: SeriesSignalState | None) -> dict[str, object] | None:
         state = self.assessor.export_community(community)
-        sensors = self.sensors.export_community(community) if self.sensors is not None else None
         if sensors is None:
             return state
         return {**(state or {}), SENSORS_FIELD: sensors.model_dump(mode="json")}
@@ -211,6 +211,6 @@ class AssessmentCheckpoints:
                 self.assessor.forget_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
                 self.assessor.forget_community(key)
-                if self.sensors is not None:
-                    self.sensors.forget_community(key)
+        if self.sensors is not None:
+            self.sensors.forget_communities(k for k in keys if not k.startswith(DISTRICT_KEY_PREFIX))
         return len(keys)

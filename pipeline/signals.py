@@ -21,7 +21,7 @@ Pure (no Kafka, no Faust). Three translators, one per event kind:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from importlib.metadata import version
@@ -123,25 +123,39 @@ class SignalGate:
             return Gate.FORWARD
         return Gate.FORWARD_SUSPECT
 
-    def export(self, prefix: str) -> SeriesSignalState:
-        """The state of the series whose keys start with ``prefix`` (a community's ``"c1/"``)."""
-        return SeriesSignalState(
-            forwarded=sorted(s for s in self._forwarded if s.startswith(prefix)),
-            alarming=sorted(s for s in self._alarming if s.startswith(prefix)),
-            suspect_until={s: t for s, t in self._suspect_until.items() if s.startswith(prefix)},
-        )
+    def export_by_community(self) -> dict[str, SeriesSignalState]:
+        """The state of every community's series, in one pass (series keys start ``community/``)."""
+        states: dict[str, SeriesSignalState] = {}
+
+        def of(series: str) -> SeriesSignalState:
+            return states.setdefault(_community_of(series), SeriesSignalState())
+
+        for series in sorted(self._forwarded):
+            of(series).forwarded.append(series)
+        for series in sorted(self._alarming):
+            of(series).alarming.append(series)
+        for series, until in self._suspect_until.items():
+            of(series).suspect_until[series] = until
+        return states
 
     def resume(self, state: SeriesSignalState) -> None:
-        """Take back what :meth:`export` gave."""
+        """Take back one community's part of :meth:`export_by_community`."""
         self._forwarded.update(state.forwarded)
         self._alarming.update(state.alarming)
         self._suspect_until.update(state.suspect_until)
 
-    def forget(self, prefix: str) -> None:
-        """Drop the series whose keys start with ``prefix``."""
-        self._forwarded = {s for s in self._forwarded if not s.startswith(prefix)}
-        self._alarming = {s for s in self._alarming if not s.startswith(prefix)}
-        self._suspect_until = {s: t for s, t in self._suspect_until.items() if not s.startswith(prefix)}
+    def forget(self, communities: set[str]) -> None:
+        """Drop the series of ``communities``, in one pass."""
+        self._forwarded = {s for s in self._forwarded if _community_of(s) not in communities}
+        self._alarming = {s for s in self._alarming if _community_of(s) not in communities}
+        self._suspect_until = {
+            s: t for s, t in self._suspect_until.items() if _community_of(s) not in communities
+        }
+
+
+def _community_of(series: str) -> str:
+    """``"c1/wl-1/water_level"`` → ``"c1"`` (identifiers hold no ``/``)."""
+    return series.partition("/")[0]
 
 
 def suspected_fault(community_id: str, device_id: str, at: datetime) -> SourceSignal:
@@ -224,23 +238,23 @@ class SensorSignals:
         """Extra decades of surprise ``series`` needs after operators' false alarms."""
         return self._penalty.get(series, 0.0)
 
-    def export_community(self, community_id: str) -> SeriesSignalState | None:
-        """The state of ``community_id``'s series (None when there is none) for its checkpoint."""
-        prefix = f"{community_id}/"
-        state = self._gate.export(prefix)
-        state.penalty = {s: p for s, p in self._penalty.items() if s.startswith(prefix)}
-        return None if state.is_empty() else state
+    def export_by_community(self) -> dict[str, SeriesSignalState]:
+        """Each community's series state, for its checkpoint; communities with none are absent."""
+        states = self._gate.export_by_community()
+        for series, penalty in self._penalty.items():
+            states.setdefault(_community_of(series), SeriesSignalState()).penalty[series] = penalty
+        return states
 
     def import_community(self, state: SeriesSignalState) -> None:
-        """Resume a community's series from :meth:`export_community`."""
+        """Resume a community's series from its part of :meth:`export_by_community`."""
         self._gate.resume(state)
         self._penalty.update(state.penalty)
 
-    def forget_community(self, community_id: str) -> None:
-        """Drop a community whose partition moved to another worker."""
-        prefix = f"{community_id}/"
-        self._gate.forget(prefix)
-        self._penalty = {s: p for s, p in self._penalty.items() if not s.startswith(prefix)}
+    def forget_communities(self, communities: Iterable[str]) -> None:
+        """Drop the communities whose partitions moved to another worker."""
+        gone = set(communities)
+        self._gate.forget(gone)
+        self._penalty = {s: p for s, p in self._penalty.items() if _community_of(s) not in gone}
 
 
 class TelemetrySignals:

@@ -58,7 +58,7 @@ def test_a_sustained_rise_past_the_limit_is_not_a_spike() -> None:
 
 def restarted(signals: SensorSignals, community: str = "c1") -> SensorSignals:
     """A worker that took ``community`` over from its checkpoint (detectors are restored on their own)."""
-    state = signals.export_community(community)
+    state = signals.export_by_community().get(community)
     assert state is not None, "a community with live series has state to keep"
     resumed = SensorSignals(signals.detectors, PhysicalLimits())
     resumed.import_community(SeriesSignalState.model_validate_json(state.model_dump_json()))
@@ -90,6 +90,11 @@ def test_operators_false_alarms_survive_a_restart_and_leave_with_their_community
         operator="duty officer",
     )
     signals.learn_false_alarm(feedback)
+    signals.learn_false_alarm(
+        feedback.model_copy(update={"community_id": "c10", "series": ("c10/ch4-1/gas_ch4",)})
+    )
     assert restarted(signals).penalty("c1/ch4-1/gas_ch4") == FALSE_ALARM_PENALTY
-    signals.forget_community("c1")
-    assert signals.penalty("c1/ch4-1/gas_ch4") == 0.0 and signals.export_community("c1") is None
+    assert restarted(signals).penalty("c10/ch4-1/gas_ch4") == 0.0, "c1's checkpoint holds c1's series only"
+    signals.forget_communities(["c1"])
+    assert signals.penalty("c1/ch4-1/gas_ch4") == 0.0
+    assert list(signals.export_by_community()) == ["c10"], "the other community stays"
