@@ -191,12 +191,14 @@ class PipelineMetrics:
         self.registry.register(self.detector_scores)
         self.series_monitored = Gauge(
             "riskwatch_series_monitored",
-            "Series (community x device x sensor type) with a detector on this worker.",
+            "Series (community x device x sensor type) with a detector on this worker, restored ones"
+            " included.",
             registry=self.registry,
         )
         self.series_warming_up = Gauge(
             "riskwatch_series_warming_up",
-            "Series whose detector has not yet seen enough data to warn.",
+            "Series whose detector has not yet seen enough data to warn (a restored model is"
+            " unpacked, and counted, when its series reads again).",
             registry=self.registry,
         )
         self.notifications = Counter(
