@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import accumulate
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -37,7 +37,7 @@ class TallyHistogram(Collector):
 
     Counts are plain lists, unlocked: every observation and every scrape runs on the
     worker's one event loop (Faust agents and its web views share it). Label values
-    must come from a bounded set the code fixes (stages, sensor types).
+    must come from a bounded set the code fixes (stages, sensor types, event kinds).
 
     >>> h = TallyHistogram("demo_seconds", "Demo.", "stage", buckets=(0.1, 1.0))
     >>> h.observe("decode", 0.05); h.observe("decode", 0.5); h.observe("decode", 7.0)
@@ -165,13 +165,13 @@ class PipelineMetrics:
             ["tier", "change"],
             registry=self.registry,
         )
-        self.latency = Histogram(
+        self.latency = TallyHistogram(
             "riskwatch_processing_latency_seconds",
             "From the producer's message timestamp until the worker finished with it.",
-            ["kind"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+            "kind",
+            _LATENCY_BUCKETS,
         )
+        self.registry.register(self.latency)
         self.stage_latency = TallyHistogram(
             "riskwatch_stage_latency_seconds",
             "Seconds each consumed message spent in each stage: decode (and validate), score"

@@ -179,7 +179,7 @@ class EventProcessor:
         stages.observe("score", scoring)
         stages.observe("assess", perf_counter() - decoded_at - scoring)
         if message.timestamp_s is not None:
-            self.metrics.latency.labels(kind).observe(max(0.0, now.timestamp() - message.timestamp_s))
+            self.metrics.latency.observe(kind, max(0.0, now.timestamp() - message.timestamp_s))
         return outcome
 
     def act(self, feedback: Feedback, partition: int) -> Outcome:
