@@ -70,6 +70,24 @@ class Score:
     (:attr:`detectors.calibration.RecordCalibration.hold_decades`), not a chance
     finding: a combination of models does not correct it for multiple testing."""
 
+    @classmethod
+    def of_decades(
+        cls,
+        decades: float,
+        expected: float | None,
+        *,
+        warming_up: bool = False,
+        contributor: str | None = None,
+        held: bool = False,
+    ) -> Score:
+        """The score ``decades`` (>= 0) of surprise deep: ``p_value`` is ``10**-decades``, which
+        may underflow to 0 while ``decades`` keeps the exact figure.
+
+        >>> Score.of_decades(6.0, expected=2.0).p_value
+        1e-06
+        """
+        return cls(min(NO_EVIDENCE_P, 10.0**-decades), expected, warming_up, contributor, decades, held)
+
     @property
     def score(self) -> float:
         """Anomaly score in [0, 1]: ``1 - p_value``."""

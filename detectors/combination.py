@@ -74,14 +74,7 @@ class MostSurprising:
         if not math.isfinite(value) or any(score.warming_up for score in scores):
             return Score(p_value=NO_EVIDENCE_P, expected=best.expected, warming_up=self.warming_up)
         decades = best.surprise if best.held else max(0.0, best.surprise - self._correction)
-        return Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=best.expected,
-            warming_up=False,
-            contributor=best.contributor,
-            decades=decades,
-            held=best.held,
-        )
+        return Score.of_decades(decades, best.expected, contributor=best.contributor, held=best.held)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Every model learns ``value`` (each applies its own rules and protection)."""

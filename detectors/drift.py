@@ -169,9 +169,7 @@ class PageHinkleyShift:
         scale = self._scale.get()
         excursion, mean = self._excursion_with((value - self._anchor) / scale)
         decades = self.decades_of(excursion)
-        return Score(
-            p_value=10.0**-decades, expected=self._anchor + mean * scale, warming_up=False, decades=decades
-        )
+        return Score.of_decades(decades, self._anchor + mean * scale)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Learn the noise scale; after warm-up, feed the anchored, scaled value to Page-Hinkley."""

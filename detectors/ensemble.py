@@ -210,14 +210,7 @@ class PerMetricDevice:
         metric, worst = max(trained.items(), key=lambda item: item[1].surprise)
         correction = 0.0 if worst.held else math.log10(len(trained))
         decades = max(0.0, worst.surprise - correction)
-        return Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=worst.expected,
-            warming_up=False,
-            contributor=metric,
-            decades=decades,
-            held=worst.held,
-        )
+        return Score.of_decades(decades, worst.expected, contributor=metric, held=worst.held)
 
     def learn_one(self, values: Mapping[str, float], at: datetime | None = None) -> None:
         """Learn every finite metric with its own model."""

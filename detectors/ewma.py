@@ -144,12 +144,7 @@ class EwmaZScore:
         else:  # two-sided: twice the tail of |z|
             decades = normal_tail_decades(abs(z)) - _LOG10_2
         decades = max(decades, 0.0)
-        score = Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=mean,
-            warming_up=self.warming_up,
-            decades=decades,
-        )
+        score = Score.of_decades(decades, mean, warming_up=self.warming_up)
         self._scored = (value, score)
         return score
 

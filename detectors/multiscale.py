@@ -193,13 +193,7 @@ class MultiScaleLevel:
             expected = self._level if self._seen else None
             return Score(p_value=NO_EVIDENCE_P, expected=expected, warming_up=self.warming_up)
         decades, held = self.calibration.judge(self._judge(value)[0])
-        return Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=self._level,
-            warming_up=self.warming_up,
-            decades=decades,
-            held=held,
-        )
+        return Score.of_decades(decades, self._level, warming_up=self.warming_up, held=held)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Update the record and, unless protected, the baseline; non-finite values are ignored."""

@@ -150,12 +150,7 @@ class DailyProfile:
         if self._slot_seen[slot] == 0 or not math.isfinite(value):
             return Score(p_value=NO_EVIDENCE_P, expected=None, warming_up=self.warming_up)
         decades = self.calibration.surprise(self._z(value, slot))
-        return Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=self._profile[slot],
-            warming_up=self.warming_up,
-            decades=decades,
-        )
+        return Score.of_decades(decades, self._profile[slot], warming_up=self.warming_up)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Learn the reading into its slot and the residual spread, unless protected."""

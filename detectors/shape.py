@@ -174,13 +174,7 @@ class _Shape:
         if self.warming_up:
             return Score(p_value=NO_EVIDENCE_P, expected=self._level, warming_up=True)
         decades, held = self.calibration.judge(self._judge(value))
-        return Score(
-            p_value=min(NO_EVIDENCE_P, 10.0**-decades),
-            expected=self._level,
-            warming_up=False,
-            decades=decades,
-            held=held,
-        )
+        return Score.of_decades(decades, self._level, held=held)
 
     def _learn_scale(self, recent: list[float]) -> None:
         diffs = [b - a for a, b in itertools.pairwise(recent)]
