@@ -217,8 +217,9 @@ def load_verified_state(blob: bytes, detector_type: type[D]) -> D:
     StateRejected
         If the payload is not a ``detector_type``.
     """
-    length = int.from_bytes(blob[len(MAGIC) + _MAC_BYTES :][:_LENGTH_BYTES], "big")
-    payload = blob[len(MAGIC) + _MAC_BYTES + _LENGTH_BYTES + length :]
+    start = len(MAGIC) + _MAC_BYTES + _LENGTH_BYTES
+    length = int.from_bytes(blob[start - _LENGTH_BYTES : start], "big")
+    payload = blob[start + length :]
     restored: D = pickle.loads(payload)
     if type(restored) is not detector_type:
         raise StateRejected(RejectReason.KIND, f"payload is a {type(restored).__name__}")

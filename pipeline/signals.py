@@ -70,10 +70,6 @@ class SeriesSignalState(BaseModel):
     suspect_until: dict[str, datetime] = Field(default_factory=dict)
     penalty: dict[str, float] = Field(default_factory=dict)
 
-    def is_empty(self) -> bool:
-        """True when there is nothing to keep."""
-        return not (self.forwarded or self.alarming or self.suspect_until or self.penalty)
-
 
 class Gate(Enum):
     """What becomes of one scored reading (:meth:`SignalGate.step`)."""
