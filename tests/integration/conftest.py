@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.producer.future import FutureRecordMetadata
 
 from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
@@ -86,6 +89,64 @@ def publish(producer: KafkaProducer, topic: str, key: str, value: object) -> Non
     """Send one message (JSON-encoded unless already bytes) and wait for the broker's ack."""
     payload = value if isinstance(value, bytes) else json.dumps(value).encode()
     producer.send(topic, key=key.encode(), value=payload).get(timeout=10)
+
+
+class MarkerStream:
+    """Sends numbered invalid messages (``not json m000123``), cycling through ``keys``, until
+    stopped. Each one the worker processes leaves exactly one dead letter naming its marker,
+    so the dead-letter topic tells message by message what was processed.
+
+    ``await_each``: wait for each acknowledgement before the next send (a steady stream), or
+    keep sending and leave the futures in :attr:`sent` (a producer that buffers through a
+    broker outage). ``producer_settings`` go to the ``KafkaProducer``.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        *,
+        keys: Sequence[str] = tuple(f"c{n}" for n in range(8)),
+        interval_s: float,
+        await_each: bool = True,
+        **producer_settings: Any,
+    ) -> None:
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, linger_ms=5, acks="all", **producer_settings
+        )
+        self.topic = topic
+        self.keys = [key.encode() for key in keys]
+        self.interval_s = interval_s
+        self.await_each = await_each
+        self.sent: list[tuple[str, FutureRecordMetadata]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def markers(self) -> list[str]:
+        """The markers sent so far, in order."""
+        return [marker for marker, _ in self.sent]
+
+    def _run(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            marker = f"m{n:06d}"
+            key = self.keys[n % len(self.keys)]
+            future = self.producer.send(self.topic, key=key, value=f"not json {marker}".encode())
+            if self.await_each:
+                future.get(10)
+            self.sent.append((marker, future))
+            n += 1
+            self.stop.wait(self.interval_s)
+
+    def __enter__(self) -> MarkerStream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        self.producer.close(timeout=10)
 
 
 def await_condition(condition: Callable[[], bool], timeout_s: float, message: str) -> None:

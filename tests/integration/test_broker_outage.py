@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -53,8 +52,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
-from kafka.producer.future import FutureRecordMetadata
 
 from pipeline.broker import EmbeddedBroker
 from pipeline.kafka_admin import ensure_topics
@@ -62,47 +59,17 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
-from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_records
+from tests.integration.conftest import (
+    ARTIFACTS,
+    MarkerStream,
+    await_condition,
+    isolated_settings,
+    read_records,
+)
 from tests.integration.object_store import ObjectStore, moto_server_command
 
 OUTAGE_S = 30.0
 """How long the broker is away (the feature under test, not a wait for something)."""
-
-
-class BufferedStream:
-    """Sends numbered invalid messages every ``interval_s`` without waiting for acks, as a gateway
-    does; kafka-python buffers and retries what the broker cannot take yet."""
-
-    def __init__(self, bootstrap: str, topic: str, interval_s: float = 0.04) -> None:
-        # Idempotence off: see the module docstring (Tansu's answer to a retried batch).
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=False
-        )
-        self.topic = topic
-        self.interval_s = interval_s
-        self.sent: list[tuple[str, FutureRecordMetadata]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        n = 0
-        while not self.stop.is_set():
-            marker = f"m{n:06d}"
-            future = self.producer.send(
-                self.topic, key=f"c{n % 8}".encode(), value=f"not json {marker}".encode()
-            )
-            self.sent.append((marker, future))
-            n += 1
-            self.stop.wait(self.interval_s)
-
-    def __enter__(self) -> BufferedStream:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join(10)
-        self.producer.close(timeout=10)
 
 
 @pytest.fixture
@@ -131,7 +98,14 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
     log = ARTIFACTS / f"outage-{settings.app_id}.log"
     with (
         WorkerProcess(settings, log) as worker,
-        BufferedStream(broker.bootstrap_servers, topics.readings) as stream,
+        # Idempotence off: see the module docstring (Tansu's answer to a retried batch).
+        MarkerStream(
+            broker.bootstrap_servers,
+            topics.readings,
+            interval_s=0.04,
+            await_each=False,
+            enable_idempotence=False,
+        ) as stream,
     ):
         worker.wait_ready(60)
         pid = worker.process.pid
@@ -168,7 +142,7 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         stream.producer.flush(timeout=60)
         failed = [(m, f.exception) for m, f in stream.sent if not f.succeeded()]
         assert not failed, f"the producer gave up on {len(failed)} events: {failed[:5]}"
-        sent = [marker for marker, _ in stream.sent]
+        sent = stream.markers
 
         def markers(records: list[Any]) -> Counter[str]:
             return Counter(DeadLetter.model_validate_json(r.value).raw.decode().split()[-1] for r in records)

@@ -7,13 +7,9 @@ message by message, what the worker processed across crashes and restarts.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from kafka import KafkaProducer
 
 from pipeline.broker import EmbeddedBroker
 from pipeline.kafka_admin import ensure_topics
@@ -21,44 +17,10 @@ from pipeline.metrics_scrape import scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
-from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_until
+from tests.integration.conftest import ARTIFACTS, MarkerStream, await_condition, isolated_settings, read_until
 
 KILLS = 5
 DEAD_LETTERS_BETWEEN_KILLS = 150
-MARKER_KEYS = tuple(f"c{n}" for n in range(8))
-"""Message keys the stream cycles through (spread over partitions like communities)."""
-
-
-class SteadyStream:
-    """Sends numbered invalid messages, spread over communities, until stopped."""
-
-    def __init__(self, bootstrap: str, topic: str, keys: Sequence[str] = MARKER_KEYS) -> None:
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
-        self.topic = topic
-        self.keys = [key.encode() for key in keys]
-        self.sent: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        n = 0
-        while not self.stop.is_set():
-            marker = f"m{n:06d}"
-            self.producer.send(
-                self.topic, key=self.keys[n % len(self.keys)], value=f"not json {marker}".encode()
-            ).get(10)
-            self.sent.append(marker)
-            n += 1
-            self.stop.wait(0.002)
-
-    def __enter__(self) -> SteadyStream:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join(10)
-        self.producer.close()
 
 
 def test_kill_9_five_times_mid_stream_loses_nothing(broker: EmbeddedBroker, tmp_path: Path) -> None:
@@ -66,7 +28,7 @@ def test_kill_9_five_times_mid_stream_loses_nothing(broker: EmbeddedBroker, tmp_
     ensure_topics(settings, broker.bootstrap_servers)
     topics = TopicNames.from_settings(settings)
     log = ARTIFACTS / f"faults-{settings.app_id}.log"
-    with SteadyStream(broker.bootstrap_servers, topics.readings) as stream:
+    with MarkerStream(broker.bootstrap_servers, topics.readings, interval_s=0.002) as stream:
         for _ in range(KILLS):
             worker = WorkerProcess(settings, log)
             worker.start()
@@ -79,7 +41,7 @@ def test_kill_9_five_times_mid_stream_loses_nothing(broker: EmbeddedBroker, tmp_
             await_condition(progressed, 60, f"worker made no progress; log:\n{worker.log_tail()}")
             worker.process.kill()  # SIGKILL: no commit, no flush, no goodbye
             worker.process.wait(10)
-    sent = list(stream.sent)
+    sent = stream.markers
     assert len(sent) > KILLS * DEAD_LETTERS_BETWEEN_KILLS
     with WorkerProcess(settings, log) as final:
         final.wait_ready(60)

@@ -26,8 +26,14 @@ from pipeline.metrics_scrape import Samples, scrape, total
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter, RiskWarning, Tier, WarningChange
-from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until
-from tests.integration.test_faults import SteadyStream
+from tests.integration.conftest import (
+    ARTIFACTS,
+    MarkerStream,
+    await_condition,
+    isolated_settings,
+    publish,
+    read_until,
+)
 
 PARTITIONS = 4
 COMMUNITIES_PER_PARTITION = 2
@@ -107,7 +113,9 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
     log_b = ARTIFACTS / f"rebalance-b-{settings.app_id}.log"
     with (
         WorkerProcess(settings, log_a) as a,
-        SteadyStream(broker.bootstrap_servers, topics.readings, keys=list(places)) as markers_stream,
+        MarkerStream(
+            broker.bootstrap_servers, topics.readings, keys=list(places), interval_s=0.002
+        ) as markers_stream,
     ):
         a.wait_ready(60)
         for community in places:
@@ -177,7 +185,7 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
             warnings = distinct_warnings(read_until(broker, topics.warnings, escalated, 60))
             markers_stream.stop.set()
             markers_stream.thread.join(10)
-            sent_markers = set(markers_stream.sent)
+            sent_markers = set(markers_stream.markers)
 
             def marker_of(records: list[Any]) -> Counter[str]:
                 return Counter(
