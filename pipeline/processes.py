@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -28,9 +29,20 @@ class ManagedProcess:
 
     stop_timeout_s: float = 5.0
     """How long :meth:`stop` waits after SIGTERM before SIGKILL."""
+    log_file: Path | None = None
+    """Where the process writes its output, if anywhere."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the process's log, to quote when it fails."""
+        if self.log_file is None:
+            return "(no log)"
+        try:
+            return self.log_file.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
 
     def start(self) -> None:
         """Start the process (and set ``self._process``)."""

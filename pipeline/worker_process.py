@@ -40,6 +40,7 @@ class WorkerProcess(ManagedProcess):
 
     stop_timeout_s = 15.0
     """A worker commits and flushes on SIGTERM: give it time before SIGKILL."""
+    log_file: Path
 
     def __init__(self, settings: Settings, log_file: Path) -> None:
         self.settings = settings
@@ -88,10 +89,3 @@ class WorkerProcess(ManagedProcess):
                 return time.monotonic() - started
             time.sleep(0.1)
         raise WorkerStartError(f"the worker was not ready after {timeout_s} s:\n{self.log_tail()}")
-
-    def log_tail(self, chars: int = 3000) -> str:
-        """The end of the worker's log."""
-        try:
-            return self.log_file.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"

@@ -61,6 +61,18 @@ def spike_community(value: bytes) -> str | None:
     return None
 
 
+async def await_positioned(consumer: AIOKafkaConsumer, timeout_s: float) -> None:
+    """Wait until ``consumer``'s group has given it partitions and it knows where it reads
+    from: a record sent after that is received. Raises ``TimeoutError`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not consumer.assignment():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no partition of {sorted(consumer.subscription())} assigned in {timeout_s} s")
+        await asyncio.sleep(0.01)
+    for partition in consumer.assignment():
+        await consumer.position(partition)
+
+
 async def relay(bootstrap: str, source: str, sink: str, fetch_max_wait_ms: int, group: str) -> None:
     """Relay spikes from ``source`` to ``sink`` until SIGTERM or SIGINT."""
     stop = asyncio.Event()
@@ -80,12 +92,7 @@ async def relay(bootstrap: str, source: str, sink: str, fetch_max_wait_ms: int, 
     await producer.start()
     await consumer.start()
     try:
-        while not consumer.assignment():
-            if stop.is_set():
-                return
-            await asyncio.sleep(0.01)
-        for partition in consumer.assignment():
-            await consumer.position(partition)
+        await await_positioned(consumer, timeout_s=60)
         print(READY_LINE, flush=True)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=100)
@@ -115,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class RelayProcess(ManagedProcess):
     """The relay as a child process: ``ready`` on its stdout, everything else in ``log_file``."""
+
+    log_file: Path
 
     def __init__(
         self, bootstrap: str, source: str, sink: str, fetch_max_wait_ms: int, group: str, log_file: Path
@@ -164,13 +173,6 @@ class RelayProcess(ManagedProcess):
             self.exit_code = process.returncode
             if process.stdout is not None:
                 process.stdout.close()
-
-    def log_tail(self, chars: int = 3000) -> str:
-        """The end of the relay's log (its stderr)."""
-        try:
-            return self.log_file.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
 
 
 if __name__ == "__main__":

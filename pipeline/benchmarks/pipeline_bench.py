@@ -35,7 +35,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.benchmarks.broker_usage import process_usage
-from pipeline.benchmarks.echo_relay import RelayProcess
+from pipeline.benchmarks.echo_relay import RelayProcess, await_positioned
 from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.broker import EmbeddedBroker, free_port
@@ -249,13 +249,7 @@ async def _latency(
     collector: asyncio.Task[None] | None = None
     try:
         # Positioned at the end before the first spike: no warning is missed or taken from before.
-        deadline = time.monotonic() + 30
-        while not consumer.assignment():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no partition of {warnings_topic} assigned within 30 s")
-            await asyncio.sleep(0.01)
-        for partition in consumer.assignment():
-            await consumer.position(partition)
+        await await_positioned(consumer, timeout_s=30)
         collector = asyncio.create_task(collect())
         interval = workload.devices / rate
         background = workload.messages()
