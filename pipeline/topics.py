@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kafka.partitioner.default import murmur2
+
 from pipeline.config import Settings
 from schemas.events import EventKind
 
@@ -79,3 +81,13 @@ class TopicNames:
             self.districts,
             *self.responders,
         ]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the Kafka clients' default partitioner gives messages keyed ``key``: where a
+    community's events, and so its checkpointed state, live.
+
+    >>> 0 <= partition_of("c001", 4) < 4
+    True
+    """
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from kafka.partitioner.default import murmur2
 from pydantic import SecretStr
 
 from pipeline.checkpoint import DetectorCheckpoints, StateRecord
@@ -30,7 +29,7 @@ from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
 from pipeline.metrics_scrape import scrape, total
 from pipeline.processing import detector_for, series_kind
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, partition_of
 from pipeline.worker_process import WorkerProcess
 
 STATE_KEY = "bench-restore-state-signing-key!"
@@ -56,11 +55,6 @@ class RestoreFigure:
     not a warming-up count, says every state came back."""
 
 
-def _partition(community: str, partitions: int) -> int:
-    """The partition the Kafka clients' default partitioner gives a community's messages."""
-    return int(murmur2(community.encode()) & 0x7FFFFFFF) % partitions
-
-
 def checkpoint_records(
     settings: Settings, key: bytes, series: int, partitions: int, templates: int = 500
 ) -> list[StateRecord]:
@@ -81,7 +75,7 @@ def checkpoint_records(
         community = f"bench-c{n // DEVICES_PER_COMMUNITY}"
         name = f"{community}/d{n % DEVICES_PER_COMMUNITY}/water_level"
         bank.install(name, warmed[n % len(warmed)])  # shared: this bank is only ever saved
-        books.touched(name, _partition(community, partitions))
+        books.touched(name, partition_of(community, partitions))
     return books.take()
 
 

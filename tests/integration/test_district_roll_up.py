@@ -11,13 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 from kafka import KafkaProducer
-from kafka.partitioner.default import murmur2
 
 from pipeline.assess.config import AssessmentConfig, Community
 from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, partition_of
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning
 from tests.integration.conftest import ARTIFACTS, isolated_settings, publish, read_until
@@ -51,7 +50,7 @@ def test_a_district_warning_links_communities_assessed_on_different_workers(
     two_workers: list[WorkerProcess], settings: Settings, producer: KafkaProducer, broker: EmbeddedBroker
 ) -> None:
     topics = TopicNames.from_settings(settings)
-    partitions = {(murmur2(c.encode()) & 0x7FFFFFFF) % settings.partitions for c in COMMUNITIES}
+    partitions = {partition_of(c, settings.partitions) for c in COMMUNITIES}
     assert len(partitions) == 2, "the two communities are on different partitions, so different workers"
     for community in COMMUNITIES:
         for device in ("wl-1", "wl-2"):

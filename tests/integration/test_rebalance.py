@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.partitioner.default import murmur2
 
 from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.kafka_admin import ensure_topics
 from pipeline.metrics_scrape import Samples, scrape, total
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, partition_of
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter, RiskWarning, Tier, WarningChange
 from tests.integration.conftest import (
@@ -41,11 +40,6 @@ DEVICES = ("wl-a", "wl-b", "wl-c")
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=80)
 
 
-def partition_of(key: str) -> int:
-    """The partition kafka-python's default partitioner gives ``key``."""
-    return int(murmur2(key.encode()) & 0x7FFFFFFF) % PARTITIONS
-
-
 def communities() -> dict[str, int]:
     """``COMMUNITIES_PER_PARTITION`` communities on every partition, so any partition that moves
     carries state."""
@@ -53,7 +47,7 @@ def communities() -> dict[str, int]:
     n = 0
     while len(chosen) < PARTITIONS * COMMUNITIES_PER_PARTITION:
         name = f"c-move-{n}"
-        partition = partition_of(name)
+        partition = partition_of(name, PARTITIONS)
         if sum(1 for p in chosen.values() if p == partition) < COMMUNITIES_PER_PARTITION:
             chosen[name] = partition
         n += 1
