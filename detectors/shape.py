@@ -48,7 +48,6 @@ True
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 from datetime import datetime
@@ -177,14 +176,17 @@ class _Shape:
         return Score.of_decades(decades, self._level, held=held)
 
     def _learn_scale(self, recent: list[float]) -> None:
-        diffs = [b - a for a, b in itertools.pairwise(recent)]
-        for which, values in ((0, recent[-1:]), (1, diffs[-1:])):
-            for v in values:
-                lo, hi = self._lo[which], self._hi[which]
-                if math.isfinite(lo):  # shrink towards the centre, so an old outlier fades
-                    shrink = self._decay * (hi - lo) / 2.0
-                    lo, hi = lo + shrink, hi - shrink
-                self._lo[which], self._hi[which] = min(lo, v), max(hi, v)
+        """Widen the value range by the newest reading, the difference range by the newest step."""
+        self._learn_range(0, recent[-1])
+        if len(recent) > 1:
+            self._learn_range(1, recent[-1] - recent[-2])
+
+    def _learn_range(self, which: int, v: float) -> None:
+        lo, hi = self._lo[which], self._hi[which]
+        if math.isfinite(lo):  # shrink towards the centre, so an old outlier fades
+            shrink = self._decay * (hi - lo) / 2.0
+            lo, hi = lo + shrink, hi - shrink
+        self._lo[which], self._hi[which] = min(lo, v), max(hi, v)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Update the record and, unless protected, the model; non-finite values are ignored."""
