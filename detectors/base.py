@@ -88,6 +88,16 @@ class Score:
         """
         return cls(min(NO_EVIDENCE_P, 10.0**-decades), expected, warming_up, contributor, decades, held)
 
+    def corrected(self, tests: int, contributor: str | None) -> Score:
+        """This score as the most surprising of ``tests`` (a Bonferroni correction: ``log10(tests)``
+        decades less), unless it is an incident's :attr:`held` evidence, no chance finding.
+
+        >>> Score.of_decades(5.0, None).corrected(10, "flow").decades
+        4.0
+        """
+        decades = self.surprise if self.held else max(0.0, self.surprise - math.log10(tests))
+        return Score.of_decades(decades, self.expected, contributor=contributor, held=self.held)
+
     @property
     def score(self) -> float:
         """Anomaly score in [0, 1]: ``1 - p_value``."""

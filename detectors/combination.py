@@ -56,7 +56,6 @@ class MostSurprising:
         if not models:
             raise ValueError("MostSurprising needs at least one model")
         self.models = models
-        self._correction = math.log10(len(models))
 
     def parameters(self) -> dict[str, Any]:
         """Each model's kind and parameters, in order (saved with the state)."""
@@ -73,8 +72,7 @@ class MostSurprising:
         best = max(scores, key=lambda score: score.surprise)
         if not math.isfinite(value) or any(score.warming_up for score in scores):
             return Score(p_value=NO_EVIDENCE_P, expected=best.expected, warming_up=self.warming_up)
-        decades = best.surprise if best.held else max(0.0, best.surprise - self._correction)
-        return Score.of_decades(decades, best.expected, contributor=best.contributor, held=best.held)
+        return best.corrected(len(self.models), contributor=best.contributor)
 
     def learn_one(self, value: float, at: datetime | None = None) -> None:
         """Every model learns ``value`` (each applies its own rules and protection)."""

@@ -47,7 +47,7 @@ Bonferroni correction for the number of metrics, so a device with more
 metrics does not alarm more often by chance (evidence held through an ongoing
 incident is not a chance finding and passes uncorrected).
 
->>> device = PerMetricDevice(warmup=5)
+>>> device = PerMetricDevice(SeriesModel(warmup=5))
 >>> for i in range(300):
 ...     device.learn_one({"pressure": 3.0 + (i % 5) * 0.01, "flow": 10.0 + (i % 3) * 0.1})
 >>> score = device.score_one({"pressure": 3.02, "flow": 25.0})
@@ -145,9 +145,8 @@ class PerMetricDevice:
 
     Parameters
     ----------
-    kind, warmup, direction, min_spread, alpha
-        The :class:`SeriesModel` every metric's model is built from (or pass
-        a whole recipe with :meth:`of`).
+    model
+        The :class:`SeriesModel` every metric's model is built from.
     max_metrics
         Metrics beyond this many (in order of first sight) are ignored, which
         bounds the state of a device that invents metric names.
@@ -155,31 +154,10 @@ class PerMetricDevice:
 
     kind: ClassVar[str] = "per_metric_device"
 
-    def __init__(
-        self,
-        kind: str = GENERIC,
-        *,
-        warmup: int = DEFAULT_WARMUP,
-        max_metrics: int = 32,
-        direction: Direction = Direction.BOTH,
-        min_spread: float = 0.0,
-        alpha: float = DEFAULT_ALPHA,
-    ) -> None:
-        self.model = SeriesModel(kind, direction, min_spread, warmup, alpha)
+    def __init__(self, model: SeriesModel = SeriesModel(), *, max_metrics: int = 32) -> None:
+        self.model = model
         self.max_metrics = max_metrics
         self._models: dict[str, Detector] = {}
-
-    @classmethod
-    def of(cls, model: SeriesModel, *, max_metrics: int = 32) -> PerMetricDevice:
-        """A device whose every metric gets a model built from ``model``."""
-        return cls(
-            model.kind,
-            warmup=model.warmup,
-            max_metrics=max_metrics,
-            direction=model.direction,
-            min_spread=model.min_spread,
-            alpha=model.alpha,
-        )
 
     def parameters(self) -> dict[str, Any]:
         """The configuration, as saved with the state."""
@@ -208,9 +186,7 @@ class PerMetricDevice:
         if not trained:
             return Score(p_value=NO_EVIDENCE_P, expected=None, warming_up=self.warming_up)
         metric, worst = max(trained.items(), key=lambda item: item[1].surprise)
-        correction = 0.0 if worst.held else math.log10(len(trained))
-        decades = max(0.0, worst.surprise - correction)
-        return Score.of_decades(decades, worst.expected, contributor=metric, held=worst.held)
+        return worst.corrected(len(trained), contributor=metric)
 
     def learn_one(self, values: Mapping[str, float], at: datetime | None = None) -> None:
         """Learn every finite metric with its own model."""

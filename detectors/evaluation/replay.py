@@ -8,14 +8,14 @@ pipeline's own assessment, so an offline ``alert`` column is what the
 pipeline would have emitted, with its cool-down and hysteresis.
 
 >>> from datetime import datetime, timedelta
->>> from detectors.ensemble import PerMetricDevice
+>>> from detectors.ensemble import PerMetricDevice, SeriesModel
 >>> class Tier4Above(AlertPolicy):
 ...     def observe(self, at, score):
 ...         return PolicyStep(alert=score.surprise >= 4, tier=4 if score.surprise >= 4 else 0)
 >>> stamps = [datetime(2024, 1, 1) + timedelta(minutes=i) for i in range(400)]
 >>> level = np.array([1.0 + 0.01 * (i % 5) for i in range(400)])
 >>> level[300] = 9.0
->>> result = replay(stamps, {"level": level}, PerMetricDevice(warmup=20), Tier4Above())
+>>> result = replay(stamps, {"level": level}, PerMetricDevice(SeriesModel(warmup=20)), Tier4Above())
 >>> int(result.alert[:300].sum()), bool(result.alert[300]), int(result.tier[300])
 (0, True, 4)
 >>> bool(result.anomaly_score[300] > 0.5 > result.anomaly_score[:300].max())

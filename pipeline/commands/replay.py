@@ -175,7 +175,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"\r[{bar}] file {number}/{len(files)} {key} {done}/{total} rows", end="", file=sys.stderr)
 
         policy = AssessmentPolicy(settings, _series_key(key), args.kind, model)
-        device = PerMetricDevice.of(series_model)
+        device = PerMetricDevice(series_model)
         result = replay(table.timestamps, table.metrics, device, policy, progress)
         target = out / key
         write_scored_table(target, table, result)

@@ -9,7 +9,7 @@ import pytest
 
 from detectors.base import Direction
 from detectors.combination import MostSurprising
-from detectors.ensemble import PerMetricDevice, default_detector
+from detectors.ensemble import PerMetricDevice, SeriesModel, default_detector
 from detectors.ewma import EwmaZScore, normal_tail_decades
 from detectors.multiscale import MultiScaleLevel
 
@@ -110,7 +110,7 @@ def test_the_family_follows_the_noise_floor() -> None:
 
 
 def test_held_evidence_is_not_corrected_for_the_number_of_models_or_metrics() -> None:
-    device = PerMetricDevice(warmup=30)
+    device = PerMetricDevice(SeriesModel(warmup=30))
     pair = MostSurprising(MultiScaleLevel(warmup=30), EwmaZScore(warmup=30))
     for level, flow in zip(noise(2_000), noise(2_000, level=3.0, seed=5), strict=True):
         device.learn_one({"level": level, "flow": flow})

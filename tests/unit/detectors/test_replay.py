@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from detectors.base import Score
-from detectors.ensemble import PerMetricDevice
+from detectors.ensemble import PerMetricDevice, SeriesModel
 from detectors.evaluation.replay import PolicyStep, replay
 from detectors.evaluation.replay_io import csv_files, read_device_table
 from pipeline.cli import main
@@ -82,7 +82,9 @@ def test_replay_core_scores_in_order_and_flags_the_spike() -> None:
     stamps = [T0 + timedelta(minutes=i) for i in range(N_ROWS)]
     policy = RecordingPolicy()
     done: list[int] = []
-    result = replay(stamps, {"level": level_series()}, PerMetricDevice(warmup=30), policy, done.append, 100)
+    result = replay(
+        stamps, {"level": level_series()}, PerMetricDevice(SeriesModel(warmup=30)), policy, done.append, 100
+    )
     assert policy.seen == stamps
     assert done == [100, 200, 300, 400, 500, 600, 600]
     assert result.alert[SPIKE_ROW] == 1 and result.tier[SPIKE_ROW] == 4

@@ -26,7 +26,7 @@ KINDS = [GENERIC, *(sensor.value for sensor in SensorType)]
 def test_worker_and_replay_build_one_model_per_kind(kind: str) -> None:
     settings = Settings(detector_warmup=12, detector_alpha=0.05)
     worker = detector_for(settings).fresh(kind)
-    replayed = PerMetricDevice.of(live_series_model(settings, kind)).model.build()
+    replayed = PerMetricDevice(live_series_model(settings, kind)).model.build()
     assert StateHeader.of(worker) == StateHeader.of(replayed) == StateHeader.of(live_detector(settings, kind))
     assert live_series_model(settings, kind).warmup == 12
 
