@@ -96,6 +96,14 @@ def load_corpus(nab_dir: Path, limit: int | None = None) -> list[CorpusFile]:
     return corpus
 
 
+def _median_p99_us(timings_ns: Sequence[int]) -> tuple[float, float]:
+    """Median and 99th percentile of ``timings_ns``, in µs (0 for none)."""
+    if not timings_ns:
+        return 0.0, 0.0
+    micros = np.array(timings_ns) / 1000.0
+    return float(np.median(micros)), float(np.percentile(micros, 99))
+
+
 def bench_detector(
     name: str,
     factory: Callable[[], Detector],
@@ -125,15 +133,15 @@ def bench_detector(
         risks[item.series.name] = risk
         alerts[item.series.name] = alert
     series = {item.series.name: item.series for item in corpus}
-    micros = np.array(timings) / 1000.0
+    us_median, us_p99 = _median_p99_us(timings)
     emitted = None
     if policy_factory is not None:
         emitted = NabReport(tuple(score_at_threshold(series, alerts, p, 0.5) for p in STANDARD_PROFILES))
     return BenchResult(
         name=name,
         readings=len(timings),
-        us_median=float(np.median(micros)) if len(micros) else 0.0,
-        us_p99=float(np.percentile(micros, 99)) if len(micros) else 0.0,
+        us_median=us_median,
+        us_p99=us_p99,
         state_bytes_max=max(sizes, default=0),
         state_bytes_median=statistics.median(sizes) if sizes else 0.0,
         best=score_corpus(series, risks),
@@ -213,10 +221,7 @@ def _timed(
         start = clock()
         call()
         timings.append(clock() - start)
-    micros = np.array(timings) / 1000.0
-    return FamilyResult(
-        name, len(calls), float(np.median(micros)), float(np.percentile(micros, 99)), state_bytes(), state_of
-    )
+    return FamilyResult(name, len(calls), *_median_p99_us(timings), state_bytes(), state_of)
 
 
 def _size(state: object) -> int:
