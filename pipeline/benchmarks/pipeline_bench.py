@@ -242,8 +242,9 @@ async def _latency(
         while len(latencies) < spikes:
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 for record in records:
-                    community = json.loads(record.value)["community_id"]
-                    if community in sent and json.loads(record.value)["revision"] == 1:
+                    warning = json.loads(record.value)
+                    community = warning["community_id"]
+                    if community in sent and warning["revision"] == 1:
                         latencies.append(time.perf_counter() - sent.pop(community))
 
     collector: asyncio.Task[None] | None = None
