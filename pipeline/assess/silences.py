@@ -28,7 +28,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from pipeline.assess.episodes import EpisodeState, Notification
 from schemas.hazard import Hazard, Tier
@@ -72,6 +72,20 @@ class Silence(BaseModel):
         if self.hazard is not None and self.hazard is not notification.hazard:
             return False
         return self.device_id is None or notification.devices == (self.device_id,)
+
+
+def silence_problem(error: ValidationError) -> str:
+    """What is wrong with a silence someone asked for, in words (CLI and console alike).
+
+    >>> from datetime import UTC
+    >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> try:
+    ...     Silence(silence_id="s", starts_at=t0, ends_at=t0, author="a", comment="b")
+    ... except ValidationError as error:
+    ...     silence_problem(error)
+    'a silence needs at least one of community, hazard, device'
+    """
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
 
 
 def new_silence_id() -> str:

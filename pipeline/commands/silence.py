@@ -60,7 +60,7 @@ def run_add(settings: Settings, args: argparse.Namespace) -> int:
     """Start a silence; print its id."""
     from pydantic import ValidationError
 
-    from pipeline.assess.silences import Silence, new_silence_id
+    from pipeline.assess.silences import Silence, new_silence_id, silence_problem
 
     starts_at = args.starts or datetime.now(UTC)
     try:
@@ -75,7 +75,7 @@ def run_add(settings: Settings, args: argparse.Namespace) -> int:
             comment=args.comment,
         )
     except ValidationError as error:
-        raise SystemExit(f"riskwatch: {error.errors()[0]['msg']}") from None
+        raise SystemExit(f"riskwatch: {silence_problem(error)}") from None
     _send(settings, silence.silence_id, silence.model_dump_json().encode())
     print(
         f"{silence.silence_id}: silenced {_matchers(silence)} "

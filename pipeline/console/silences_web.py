@@ -19,7 +19,7 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
-from pipeline.assess.silences import Silence, new_silence_id
+from pipeline.assess.silences import Silence, new_silence_id, silence_problem
 from pipeline.clock import Clock
 from schemas.hazard import Hazard
 
@@ -55,9 +55,7 @@ def silence_from_request(body: object, now: datetime) -> Silence:
 
 
 def _problem(error: ValueError) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
-    return str(error)
+    return silence_problem(error) if isinstance(error, ValidationError) else str(error)
 
 
 def install_silences(

@@ -27,3 +27,9 @@ def test_bad_configuration_exits_2_naming_the_setting(
     monkeypatch.setenv("RISKWATCH_WEB_PORT", "not-a-port")
     assert main(["schemas", "export", "/nonexistent/never-written"]) == 2
     assert "RISKWATCH_WEB_PORT" in capsys.readouterr().err
+
+
+def test_a_silence_without_a_matcher_is_refused_before_anything_is_sent() -> None:
+    argv = ["silence", "add", "--for", "2h", "--author", "li.wei", "--comment", "pump replacement"]
+    with pytest.raises(SystemExit, match="a silence needs at least one of community, hazard, device"):
+        main(argv)
