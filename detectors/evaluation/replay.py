@@ -1,11 +1,12 @@
-"""Offline replay of one device's readings: scores, alerts and tiers per row, no I/O.
+"""Offline replay of one device's readings: scores, alerts, tiers and open warnings per row, no I/O.
 
 The same detector and the same alerting policy as the live pipeline run over
 a recorded table, row by row in input order (files may repeat timestamps):
 each reading is scored against what came before, then learned. The alerting
 policy is passed in (:class:`AlertPolicy`): the command line wraps the
 pipeline's own assessment, so an offline ``alert`` column is what the
-pipeline would have emitted, with its cool-down and hysteresis.
+pipeline would have emitted, with its cool-down and hysteresis, and
+``active`` is the warning state an operator would have seen.
 
 >>> from datetime import datetime, timedelta
 >>> from detectors.ensemble import PerMetricDevice, SeriesModel
@@ -18,6 +19,8 @@ pipeline would have emitted, with its cool-down and hysteresis.
 >>> result = replay(stamps, {"level": level}, PerMetricDevice(SeriesModel(warmup=20)), Tier4Above())
 >>> int(result.alert[:300].sum()), bool(result.alert[300]), int(result.tier[300])
 (0, True, 4)
+>>> int(result.active[300]), int(result.active[:300].sum())
+(1, 0)
 >>> bool(result.anomaly_score[300] > 0.5 > result.anomaly_score[:300].max())
 True
 """
@@ -80,6 +83,15 @@ class ReplayResult:
     alert: IntArray
     tier: IntArray
 
+    @property
+    def active(self) -> IntArray:
+        """1 while a warning is open after the row: the policy's own warning state, read off ``tier``.
+
+        A tier is reported exactly while a warning is open (0 otherwise), so
+        this is that state, not a second rule that could disagree with it.
+        """
+        return (self.tier > 0).astype(np.int64)
+
 
 def replay(
     timestamps: Sequence[datetime],
@@ -88,8 +100,9 @@ def replay(
     policy: AlertPolicy,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 5_000,
+    train_rows: int = 0,
 ) -> ReplayResult:
-    """Score then learn every row, feeding each score to ``policy``.
+    """Score then learn every row, feeding each score after the first ``train_rows`` to ``policy``.
 
     Parameters
     ----------
@@ -103,6 +116,10 @@ def replay(
         A fresh alerting policy.
     progress : Callable[[int], None], optional
         Called with the number of rows done every ``progress_every`` rows and at the end.
+    train_rows : int
+        Rows learned (and scored) without warning, for protocols whose first
+        rows are a training prefix: the policy does not see them, so no
+        warning is opened there and none carries over (their alert and tier are 0).
 
     Raises
     ------
@@ -123,9 +140,10 @@ def replay(
         score = detector.score_one(reading, at)
         detector.learn_one(reading, at)
         anomaly_score[row] = score.risk
-        step = policy.observe(at, score)
-        alert[row] = step.alert
-        tier[row] = step.tier
+        if row >= train_rows:
+            step = policy.observe(at, score)
+            alert[row] = step.alert
+            tier[row] = step.tier
         if progress is not None and (row + 1) % progress_every == 0:
             progress(row + 1)
     if progress is not None:

@@ -8,8 +8,8 @@ Input rules (``riskwatch replay``):
 * every other column whose non-empty cells are all numbers is a metric of one
   device, unless ignored; other columns are carried through unscored.
 
-The output keeps the input columns and appends ``anomaly_score``, ``alert``
-and ``tier``; it is always comma-separated, rows in input order.
+The output keeps the input columns and appends ``anomaly_score``, ``alert``,
+``tier`` and ``active``; it is always comma-separated, rows in input order.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 from detectors.evaluation.replay import FloatArray, ReplayResult
 
 TIMESTAMP_NAMES = ("timestamp", "datetime")
-OUTPUT_COLUMNS = ("anomaly_score", "alert", "tier")
+OUTPUT_COLUMNS = ("anomaly_score", "alert", "tier", "active")
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,17 @@ def read_device_table(path: Path, ignore: Collection[str] = ()) -> DeviceTable:
 
 
 def write_scored_table(path: Path, table: DeviceTable, result: ReplayResult) -> None:
-    """Write the input columns plus ``anomaly_score``, ``alert`` and ``tier``, comma-separated."""
+    """Write the input columns plus ``anomaly_score``, ``alert``, ``tier`` and ``active``, comma-separated."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*table.header, *OUTPUT_COLUMNS])
-        for row, score, alert, tier in zip(
+        for row, score, alert, tier, active in zip(
             table.rows,
             result.anomaly_score.tolist(),
             result.alert.tolist(),
             result.tier.tolist(),
+            result.active.tolist(),
             strict=True,
         ):
-            writer.writerow([*row, repr(score), alert, tier])
+            writer.writerow([*row, repr(score), alert, tier, active])

@@ -8,7 +8,9 @@ is the one the live worker gives a series of sensor type ``--kind``, built
 from the same settings by the same function
 (:func:`pipeline.live_detector.live_series_model`). ``alert`` is 1 where the
 pipeline would emit a warning (opened or escalated), with the assessment's own
-tier cut-offs and resolve delay: nothing is tuned on labels.
+tier cut-offs and resolve delay: nothing is tuned on labels. ``active`` is 1
+while that warning is open. ``--train-rows N`` learns the first N rows of each
+file without warning, for protocols whose files start with a training prefix.
 
 ``--plot`` draws each file with matplotlib, an optional dependency: install
 the ``plot`` extra (``pip install 'riskwatch[plot]'``; the ``dev`` extra has it).
@@ -176,13 +178,24 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
         policy = AssessmentPolicy(settings, _series_key(key), args.kind, model)
         device = PerMetricDevice(series_model)
-        result = replay(table.timestamps, table.metrics, device, policy, progress)
+        result = replay(table.timestamps, table.metrics, device, policy, progress, train_rows=args.train_rows)
         target = out / key
         write_scored_table(target, table, result)
         if args.plot:
             _plot(target.with_suffix(".png"), table, result, windows.get(key, []))
     print(f"\nreplayed {len(files) - failed} file(s) into {out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _row_count(text: str) -> int:
+    """A ``--train-rows`` value: a whole number of rows, 0 or more.
+
+    >>> _row_count("1440")
+    1440
+    """
+    if not text.isdecimal():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (0 or more)")
+    return int(text)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -202,4 +215,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sensor type of every metric, which picks the live model (default: generic)",
     )
     parser.add_argument("--labels", default=None, help="NAB-style windows JSON, drawn on the plots")
+    parser.add_argument(
+        "--train-rows",
+        type=_row_count,
+        default=0,
+        metavar="N",
+        help="learn the first N rows of each file without warning (a training prefix; default 0)",
+    )
     parser.set_defaults(run=run)

@@ -93,6 +93,47 @@ def test_replay_core_scores_in_order_and_flags_the_spike() -> None:
     assert np.all((result.anomaly_score >= 0) & (result.anomaly_score < 1))
 
 
+def test_replay_core_active_follows_the_open_warning() -> None:
+    class Ladder:
+        """Opens at surprise >= 4 (tier IV, escalating to II at >= 8) and stays open 3 rows after."""
+
+        def __init__(self) -> None:
+            self.calm = 0
+            self.tier = 0
+
+        def observe(self, at: datetime, score: Score) -> PolicyStep:
+            opened = score.surprise >= 4 and not self.tier
+            if score.surprise >= 4:
+                self.tier, self.calm = (2 if score.surprise >= 8 else 4), 0
+            elif self.tier:
+                self.calm += 1
+                self.tier = 0 if self.calm > 3 else self.tier
+            return PolicyStep(alert=opened, tier=self.tier)
+
+    stamps = [T0 + timedelta(minutes=i) for i in range(N_ROWS)]
+    result = replay(stamps, {"level": level_series()}, PerMetricDevice(SeriesModel(warmup=30)), Ladder())
+    active_rows = np.flatnonzero(result.active).tolist()
+    assert active_rows and active_rows[0] == SPIKE_ROW
+    assert active_rows == np.flatnonzero(result.tier).tolist(), "active exactly while a tier is reported"
+    assert result.active.dtype == np.int64 and set(result.active.tolist()) == {0, 1}
+
+
+def test_replay_core_learns_the_training_prefix_without_warning() -> None:
+    stamps = [T0 + timedelta(minutes=i) for i in range(N_ROWS)]
+    policy = RecordingPolicy()
+    level = level_series()
+    level[SPIKE_ROW - 100] += 40.0  # a spike inside the prefix: scored, never warned
+    trained = replay(
+        stamps, {"level": level}, PerMetricDevice(SeriesModel(warmup=30)), policy, train_rows=SPIKE_ROW - 50
+    )
+    untrained = replay(stamps, {"level": level}, PerMetricDevice(SeriesModel(warmup=30)), RecordingPolicy())
+    assert policy.seen == stamps[SPIKE_ROW - 50 :], "the policy starts after the prefix"
+    assert not trained.alert[: SPIKE_ROW - 50].any() and not trained.active[: SPIKE_ROW - 50].any()
+    assert untrained.alert[SPIKE_ROW - 100] == 1, "the same spike warns without a prefix"
+    assert trained.alert[SPIKE_ROW] == 1 and trained.active[SPIKE_ROW] == 1
+    np.testing.assert_array_equal(trained.anomaly_score, untrained.anomaly_score)
+
+
 def test_replay_core_rejects_ragged_columns() -> None:
     with pytest.raises(ValueError, match="3 values for 2 timestamps"):
         replay([T0, T0], {"a": np.zeros(3)}, PerMetricDevice(), RecordingPolicy())
@@ -144,11 +185,14 @@ def test_replay_and_evaluate_commands(tmp_path: Path, capsys: pytest.CaptureFixt
         "anomaly_score",
         "alert",
         "tier",
+        "active",
     ]
     assert len(pump) == N_ROWS and pump[7]["Datetime"] == pump[6]["Datetime"]
     alerts = [i for i, row in enumerate(pump) if row["alert"] == "1"]
     assert alerts and set(alerts) <= set(INCIDENT), f"alerts only in the incident, got {alerts}"
     assert pump[alerts[0]]["tier"] in {"2", "3", "4"} and pump[0]["tier"] == "0"
+    assert all((row["active"] == "1") == (row["tier"] != "0") for row in pump), "active is the open warning"
+    assert pump[alerts[0]]["active"] == "1" and pump[alerts[0] - 1]["active"] == "0"
     assert float(pump[SPIKE_ROW]["anomaly_score"]) > 0.5
 
     assert main(["evaluate", "nab", str(out), "--labels", str(labels), "--json"]) == 0
@@ -158,6 +202,22 @@ def test_replay_and_evaluate_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     assert best["tp"] == 1 and best["score"] > 80  # found mid-window; the young wave costs a few FPs
     assert main(["evaluate", "nab", str(out), "--labels", str(labels)]) == 0
     assert "alert column as emitted" in capsys.readouterr().out
+
+
+def test_replay_command_train_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, out = tmp_path / "pump.csv", tmp_path / "out"
+    write_device_csv(data)
+    prefix = INCIDENT.stop + 30  # past the incident and the score's decay after it
+    argv = ["replay", str(data), "--out", str(out), "--ignore-columns", "noisy", "--train-rows", str(prefix)]
+    assert main(argv) == 0
+    pump = read_rows(out / "pump.csv")
+    assert len(pump) == N_ROWS
+    assert all(row["alert"] == row["active"] == row["tier"] == "0" for row in pump), "incident in training"
+    assert float(pump[INCIDENT.start]["anomaly_score"]) > 0.5, "training rows are still scored"
+    for bad in ("-1", "ten"):
+        with pytest.raises(SystemExit):
+            main(["replay", str(data), "--out", str(out), "--train-rows", bad])
+    assert "is not a number of rows" in capsys.readouterr().err
 
 
 def test_replay_reports_unreadable_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
