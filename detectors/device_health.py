@@ -67,6 +67,11 @@ class HeartbeatMonitor:
         if last is None or at >= last[0]:
             self._last[device_id] = (at, interval_s)
 
+    @property
+    def last_beats(self) -> Mapping[str, tuple[datetime, float]]:
+        """``{device: (last heartbeat, expected interval in s)}``, for a checkpoint (read only)."""
+        return self._last
+
     def forget(self, device_id: str) -> None:
         """Stop watching a decommissioned device."""
         self._last.pop(device_id, None)

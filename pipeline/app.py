@@ -6,6 +6,8 @@ Thin by design: the agent hands each message to
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
@@ -26,7 +28,9 @@ from pipeline.faust_transport import RiskwatchFaustApp
 from pipeline.http_ingest import HttpIngest
 from pipeline.ingest_view import install_ingest
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
+from pipeline.output_ledger import OutputLedger
 from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
+from pipeline.state_key import worker_state_key
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
@@ -61,24 +65,26 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     names = TopicNames.from_settings(settings)
     metrics = PipelineMetrics()
     detectors = detector_for(settings)
-    detector_books = (
-        DetectorCheckpoints(detectors, settings.state_key.get_secret_value().encode(), series_kind)
-        if settings.state_key is not None
-        else None
-    )
+    detector_books = DetectorCheckpoints(detectors, worker_state_key(settings, app.log), series_kind)
     processor = EventProcessor(
         settings,
         metrics,
         SystemClock(),
         detectors,
-        series_changed=detector_books.touched if detector_books else None,
+        series_changed=detector_books.touched,
         roll_up_locally=False,
     )
-    assessment_books = (
-        AssessmentCheckpoints(processor.assessor, processor.sensors) if detector_books else None
+    assessment_books = AssessmentCheckpoints(
+        processor.assessor,
+        processor.sensors,
+        telemetry=processor.telemetry,
+        reports=processor.reports,
+        adopt=processor.adopt,
     )
-    if assessment_books is not None:
-        processor.community_changed = assessment_books.touched
+    processor.community_changed = assessment_books.touched
+    ledger = OutputLedger(lambda topic: metrics.send_failures.labels(topic).inc())
+    processing = asyncio.Lock()
+    """Held while a message is handled and its outputs queued: a checkpoint never sees half of one."""
     inputs = app.topic(*names.input_kinds())
     warnings_topic = app.topic(names.warnings)
     deadletter_topic = app.topic(names.deadletter)
@@ -153,24 +159,23 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
         for letter in outcome.dead_letters:
-            await deadletter_topic.send(key=key, value=letter.model_dump_json().encode())
+            await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
         for event in outcome.assessment.events:
             warning = event.warning
-            await warnings_topic.send(
-                key=warning.community_id.encode(), value=warning.model_dump_json().encode()
-            )
+            value = warning.model_dump_json().encode()
+            await ledger.send(warnings_topic, warning.community_id.encode(), value)
             if event.scope == "community" and event.district_id is not None:
-                await districts_topic.send(
-                    key=event.district_id.encode(), value=warning.model_dump_json().encode()
-                )
+                await ledger.send(districts_topic, event.district_id.encode(), value)
         for notification in outcome.assessment.notifications:
             for topic in notification.topics:
-                await responder_topics[settings.topic_prefix + topic].send(
-                    key=notification.community_id.encode(), value=notification.model_dump_json().encode()
+                await ledger.send(
+                    responder_topics[settings.topic_prefix + topic],
+                    notification.community_id.encode(),
+                    notification.model_dump_json().encode(),
                 )
         for fault in outcome.assessment.device_faults:
-            await device_faults_topic.send(
-                key=fault.community_id.encode(), value=fault.model_dump_json().encode()
+            await ledger.send(
+                device_faults_topic, fault.community_id.encode(), fault.model_dump_json().encode()
             )
 
     @app.agent(inputs, name="ingest")
@@ -185,82 +190,113 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 value=message.value,
                 timestamp_s=message.timestamp,
             )
-            outcome = processor.handle(inbound)
-            emitting = perf_counter()
-            await send(outcome, message.key)
-            metrics.stage_latency.observe("emit", perf_counter() - emitting)
-            progress.processed(message.topic, message.partition, message.offset)
+            async with processing:
+                outcome = processor.handle(inbound)
+                emitting = perf_counter()
+                await send(outcome, message.key)
+                metrics.stage_latency.observe("emit", perf_counter() - emitting)
+                progress.processed(message.topic, message.partition, message.offset)
 
     @app.agent(feedback_topic, name="operator-actions")
     async def operator_actions(stream: Any) -> None:
         async for event in stream.events():
-            try:
-                feedback = Feedback.model_validate_json(event.value)
-            except ValidationError as error:
-                app.log.warning("ignoring an invalid record on the feedback topic: %s", error)
-                continue
-            await send(processor.act(feedback, event.message.partition))
+            message = event.message
+            async with processing:
+                try:
+                    feedback = Feedback.model_validate_json(event.value)
+                except ValidationError as error:
+                    app.log.warning("ignoring an invalid record on the feedback topic: %s", error)
+                else:
+                    await send(processor.act(feedback, message.partition))
+                progress.processed(message.topic, message.partition, message.offset)
 
     @app.agent(districts_topic, name="district-roll-up")
     async def district_roll_up(stream: Any) -> None:
         async for event in stream.events():
-            try:
-                warning = RiskWarning.model_validate_json(event.value)
-            except ValidationError as error:
-                app.log.warning("ignoring an invalid record on the districts topic: %s", error)
-                continue
-            await send(processor.roll_up(event.key.decode(), warning, event.message.partition))
+            message = event.message
+            async with processing:
+                try:
+                    warning = RiskWarning.model_validate_json(event.value)
+                except ValidationError as error:
+                    app.log.warning("ignoring an invalid record on the districts topic: %s", error)
+                else:
+                    await send(processor.roll_up(event.key.decode(), warning, message.partition))
+                progress.processed(message.topic, message.partition, message.offset)
 
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def tick() -> None:
-        await send(processor.tick(readings_caught_up))
+        async with processing:
+            await send(processor.tick(readings_caught_up))
 
-    sync = (
-        StateSync(
-            app,
-            bootstrap_servers,
-            settings.kafka,
-            metrics,
-            {
-                "detector": (names.detector_state, detector_books),
-                "assessment": (names.warnings_state, assessment_books),
-            },
-        )
-        if detector_books is not None and assessment_books is not None
-        else None
+    state_topics = {*input_topics, names.feedback, names.districts}
+    """Every topic whose records change checkpointed state: a checkpoint covers its offsets."""
+
+    def position_of(partition: int) -> tuple[dict[str, int], dict[str, Any]]:
+        return progress.next_offsets(partition), processor.stream_times_of(partition)
+
+    sync = StateSync(
+        app,
+        bootstrap_servers,
+        settings.kafka,
+        metrics,
+        {
+            "detector": (names.detector_state, detector_books),
+            "assessment": (names.warnings_state, assessment_books),
+        },
+        ledger,
+        processing,
+        position_of,
     )
-    if sync is not None:
 
-        @app.timer(interval=settings.checkpoint_interval_s)  # type: ignore[untyped-decorator]
-        async def checkpoint() -> None:
-            await sync.write()
+    @app.timer(interval=settings.checkpoint_interval_s)  # type: ignore[untyped-decorator]
+    async def checkpoint() -> None:
+        if not await sync.write():
+            app.log.warning("checkpoint incomplete (%d records not yet on the broker); retrying", len(ledger))
 
-    def readings_partitions(tps: Any) -> set[int]:
-        return {tp.partition for tp in tps if tp.topic == names.readings}
+    def partitions_of(tps: Any) -> set[int]:
+        return {tp.partition for tp in tps if tp.topic in state_topics}
 
     # mode types receivers as positional-only; any callable taking (sender, ..., signal=) works.
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(sender: Any, revoked: Any, *, signal: Any, **kwargs: Any) -> None:
         state["assigned"] = False
-        if sync is not None:
-            partitions = readings_partitions(revoked)
-            await sync.write(partitions)
-            sync.forget(partitions)
+        partitions = partitions_of(revoked) & sync.owned
+        await sync.write(partitions)
+        sync.forget(partitions)
+        progress.forget(partitions)
+        processor.forget_partitions(partitions)
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def _assigned(sender: Any, assigned: Any, *, signal: Any, **kwargs: Any) -> None:
-        if sync is not None:
-            partitions = readings_partitions(assigned)
-            reports = await sync.restore(partitions)
-            for label, report in reports.items():
-                app.log.info(
-                    "restored %d %s states for partitions %s; refused %s",
-                    report.restored,
-                    label,
-                    sorted(partitions),
-                    dict(report.rejected) or "none",
-                )
+    async def resume_points(assigned: set[TP], committed: Mapping[TP, int | None]) -> dict[TP, int]:
+        """Restore the partitions taken over, then resume every state topic partition where the
+        state held for it ends (the beginning, when no checkpoint ever covered it)."""
+        taken_over = partitions_of(assigned) - sync.owned
+        markers = await sync.restore(taken_over)
+        for partition, marker in markers.items():
+            if marker is None:
+                if any(offset for tp, offset in committed.items() if tp.partition == partition):
+                    metrics.state_resets.labels("checkpoint_missing").inc()
+                    app.log.warning(
+                        "partition %d: the group has committed offsets but no checkpoint exists; "
+                        "its state starts empty and its inputs are read from the beginning",
+                        partition,
+                    )
+                continue
+            for topic, offset in marker.resume_at.items():
+                progress.resume(topic, partition, offset)
+            processor.resume_partition(partition, marker.stream_times)
+        app.log.info(
+            "restored partitions %s: %s",
+            sorted(taken_over),
+            {p: None if m is None else m.resume_at for p, m in markers.items()},
+        )
         state["assigned"] = True
+        return {
+            tp: progress.next_offset(tp.topic, tp.partition) or 0
+            for tp in assigned
+            if tp.topic in state_topics
+        }
+
+    app.riskwatch_resume_points = resume_points
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:

@@ -20,16 +20,29 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from detectors.base import Detector
 from detectors.series import SeriesDetectors
 from detectors.state import StateHeader, StateRejected, load_verified_state, save_state, verify_state
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
-from pipeline.signals import SensorSignals, SeriesSignalState
+from pipeline.signals import ReportSignals, SensorSignals, SeriesSignalState, TelemetrySignals, TelemetryState
 
-SENSORS_FIELD = "sensors"
-"""The field of a community's record holding its series' signal state."""
+
+class CommunityExtras(BaseModel):
+    """The parts of a community's record beside its assessment: its series' signal state, its
+    devices' heartbeats and health, and its report rates (``{category: rate state}``)."""
+
+    sensors: SeriesSignalState = Field(default_factory=SeriesSignalState)
+    telemetry: TelemetryState = Field(default_factory=TelemetryState)
+    reports: dict[str, list[float | None]] = Field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        """True when none of the parts holds anything."""
+        return self == CommunityExtras()
+
+
+EXTRA_FIELDS = frozenset(CommunityExtras.model_fields)
 
 
 @dataclass(frozen=True)
@@ -107,12 +120,13 @@ class DetectorCheckpoints:
         self.dirty.touched(series, partition)
 
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
-        """Signed states of every changed series (of ``partitions``, or all)."""
+        """Signed states of every changed series (of ``partitions``, or all); a tombstone for one
+        that has no model (a key set aside by a restore, see :mod:`pipeline.checkpoint_generations`)."""
         records = []
         for partition, series in self.dirty.take(partitions):
             detector = self.bank.get(series)
-            if detector is not None:
-                records.append(StateRecord(partition, series, save_state(detector, self._key)))
+            blob = None if detector is None else save_state(detector, self._key)
+            records.append(StateRecord(partition, series, blob))
         return records
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
@@ -152,13 +166,25 @@ class AssessmentCheckpoints:
 
     A district's roll-up is checkpointed the same way under the key
     ``district:<id>``, on the partition its district records arrive on. A community's
-    record also carries its series' signal state (:class:`~pipeline.signals.SeriesSignalState`)
-    under ``"sensors"`` when ``sensors`` is given.
+    record also carries the :class:`CommunityExtras` of the signal translators given
+    (``sensors``, ``telemetry``, ``reports``); ``adopt(community, partition)`` is told of
+    every community restored, so the processor knows its partition again.
     """
 
-    def __init__(self, assessor: Assessor, sensors: SensorSignals | None = None) -> None:
+    def __init__(
+        self,
+        assessor: Assessor,
+        sensors: SensorSignals | None = None,
+        *,
+        telemetry: TelemetrySignals | None = None,
+        reports: ReportSignals | None = None,
+        adopt: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.assessor = assessor
         self.sensors = sensors
+        self.telemetry = telemetry
+        self.reports = reports
+        self._adopt = adopt
         self.dirty = DirtyKeys()
 
     def touched(self, community: str, partition: int) -> None:
@@ -168,21 +194,32 @@ class AssessmentCheckpoints:
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """JSON states of every changed community (a tombstone when it holds nothing any more)."""
         records = []
-        sensor_states = self.sensors.export_by_community() if self.sensors is not None else {}
+        extras = self._export_extras()
         for partition, key in self.dirty.take(partitions):
             if key.startswith(DISTRICT_KEY_PREFIX):
                 state = self.assessor.export_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
-                state = self._community_state(key, sensor_states.get(key))
+                state = self._community_state(key, extras.get(key))
             blob = None if state is None else json.dumps(state, separators=(",", ":")).encode()
             records.append(StateRecord(partition, key, blob))
         return records
 
-    def _community_state(self, community: str, sensors: SeriesSignalState | None) -> dict[str, object] | None:
+    def _export_extras(self) -> dict[str, CommunityExtras]:
+        """Every community's extras, each translator exported in one pass."""
+        extras: dict[str, CommunityExtras] = {}
+        for community, sensors in (self.sensors.export_by_community() if self.sensors else {}).items():
+            extras.setdefault(community, CommunityExtras()).sensors = sensors
+        for community, devices in (self.telemetry.export_by_community() if self.telemetry else {}).items():
+            extras.setdefault(community, CommunityExtras()).telemetry = devices
+        for community, rates in (self.reports.bursts.export_by_community() if self.reports else {}).items():
+            extras.setdefault(community, CommunityExtras()).reports = rates
+        return extras
+
+    def _community_state(self, community: str, extras: CommunityExtras | None) -> dict[str, object] | None:
         state = self.assessor.export_community(community)
-        if sensors is None:
+        if extras is None or extras.is_empty():
             return state
-        return {**(state or {}), SENSORS_FIELD: sensors.model_dump(mode="json")}
+        return {**(state or {}), **extras.model_dump(mode="json")}
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
         """Resume every community whose stored state is valid."""
@@ -192,16 +229,27 @@ class AssessmentCheckpoints:
                 data = json.loads(blob)
                 if not isinstance(data, dict):
                     raise ValueError("a community state is a JSON object")
-                sensors = SeriesSignalState.model_validate(data.pop(SENSORS_FIELD, {}))
+                extras = CommunityExtras.model_validate({f: data.pop(f) for f in EXTRA_FIELDS if f in data})
                 self.assessor.import_community(data)
-                if self.sensors is not None:
-                    self.sensors.import_community(sensors)
+                self._resume_extras(community, partition, extras)
             except (ValueError, ValidationError):
                 report.rejected["malformed"] += 1
                 continue
             self.dirty.partition_of[community] = partition
             report.restored += 1
         return report
+
+    def _resume_extras(self, community: str, partition: int, extras: CommunityExtras) -> None:
+        if community.startswith(DISTRICT_KEY_PREFIX):
+            return
+        if self.sensors is not None:
+            self.sensors.import_community(extras.sensors)
+        if self.telemetry is not None:
+            self.telemetry.import_community(extras.telemetry, partition)
+        if self.reports is not None:
+            self.reports.bursts.import_community(community, extras.reports)
+        if self._adopt is not None:
+            self._adopt(community, partition)
 
     def forget(self, partitions: Iterable[int]) -> int:
         """Drop the communities of revoked ``partitions``."""
@@ -211,6 +259,11 @@ class AssessmentCheckpoints:
                 self.assessor.forget_district(key.removeprefix(DISTRICT_KEY_PREFIX))
             else:
                 self.assessor.forget_community(key)
+        communities = {k for k in keys if not k.startswith(DISTRICT_KEY_PREFIX)}
         if self.sensors is not None:
-            self.sensors.forget_communities(k for k in keys if not k.startswith(DISTRICT_KEY_PREFIX))
+            self.sensors.forget_communities(communities)
+        if self.telemetry is not None:
+            self.telemetry.forget_communities(communities)
+        if self.reports is not None:
+            self.reports.bursts.forget_communities(communities)
         return len(keys)

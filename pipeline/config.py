@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     # --- state that survives restarts --------------------------------------------------------
     state_key: SecretStr | None = Field(
         default=None,
-        description="HMAC key (>= 16 bytes) signing detector checkpoints. Unset: no checkpoints; "
-        "models re-warm after a restart.",
+        description="HMAC key (>= 16 bytes) signing detector checkpoints. Unset: the worker makes one "
+        "in <data_dir>/state.key (mode 0600) on first start; workers sharing partitions need one key.",
     )
     checkpoint_interval_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
 

@@ -25,6 +25,28 @@ class PartitionProgress:
         """Record that ``offset`` of ``topic``/``partition`` is done."""
         self._next[(topic, partition)] = offset + 1
 
+    def resume(self, topic: str, partition: int, next_offset: int) -> None:
+        """Continue from a checkpoint: ``next_offset`` is the first offset not yet processed."""
+        self._next[(topic, partition)] = next_offset
+
+    def next_offset(self, topic: str, partition: int) -> int | None:
+        """The next offset to process, or None when nothing of the partition was processed."""
+        return self._next.get((topic, partition))
+
+    def next_offsets(self, partition: int) -> dict[str, int]:
+        """``{topic: next offset}`` of every topic's ``partition`` processed so far.
+
+        >>> progress = PartitionProgress()
+        >>> progress.processed("a", 0, offset=4); progress.resume("b", 0, 7); progress.processed("a", 1, 0)
+        >>> progress.next_offsets(0)
+        {'a': 5, 'b': 7}
+        """
+        return {topic: offset for (topic, p), offset in self._next.items() if p == partition}
+
+    def forget(self, partitions: set[int]) -> None:
+        """Drop the positions of partitions that moved to another worker."""
+        self._next = {key: offset for key, offset in self._next.items() if key[1] not in partitions}
+
     def caught_up(self, topic: str, partition: int, highwater: int | None) -> bool | None:
         """True when every record below ``highwater`` is processed; None when either is unknown.
 

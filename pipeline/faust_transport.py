@@ -1,17 +1,26 @@
-"""Faust's Kafka transport with the one setting Faust hard-codes that we must change.
+"""Faust's Kafka transport with the two behaviours of Faust we must change.
 
-Faust 0.15.3 builds its worker consumer with ``fetch_max_wait_ms=1500``: on a
-quiet partition every fetch waits 1.5 s, which put a Faust agent's p99
-produce→consume latency at 1.6 s on Tansu (10–22 ms with 10 ms, measured).
-This subclass sets the fetch wait from :class:`~pipeline.config.Settings`.
+* Faust 0.15.3 builds its worker consumer with ``fetch_max_wait_ms=1500``: on a
+  quiet partition every fetch waits 1.5 s, which put a Faust agent's p99
+  produce→consume latency at 1.6 s on Tansu (10–22 ms with 10 ms, measured).
+  This subclass sets the fetch wait from :class:`~pipeline.config.Settings`.
+* After every rebalance Faust seeks each assigned partition to its committed
+  offset and then resumes the flow of messages. riskwatch resumes where its
+  checkpointed *state* ends instead (:mod:`pipeline.checkpoint_generations`):
+  committed offsets may be ahead of it (lost inputs) or behind what a worker that
+  kept a partition has processed (inputs applied twice). The consumer restores
+  state and seeks to the app's resume points right there, before the flow
+  resumes, so no message is read ahead of its state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
 
 
 class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -23,11 +32,28 @@ class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
+ResumePoints = Callable[[set[TP], Mapping[TP, int | None]], Awaitable[Mapping[TP, int]]]
+"""``resume_points(assigned, committed)``: restore state for the assigned partitions and
+answer where each of them is to be read from (partitions not named keep Faust's seek)."""
+
+
 class LowLatencyConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer using :class:`LowLatencyConsumerThread`."""
+    """Faust's aiokafka consumer using :class:`LowLatencyConsumerThread`, resuming at the app's
+    checkpointed positions."""
 
     def _new_consumer_thread(self) -> LowLatencyConsumerThread:
         return LowLatencyConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def perform_seek(self) -> None:
+        """Seek to committed offsets as Faust does, then to where the app's state resumes."""
+        await super().perform_seek()
+        resume_points = cast(RiskwatchFaustApp, self.app).riskwatch_resume_points
+        if resume_points is None:
+            return
+        assigned = set(self.assignment())
+        committed = {tp: self._committed_offset.get(tp) for tp in assigned}
+        for tp, offset in (await resume_points(assigned, committed)).items():
+            await self.seek(tp, offset)
 
 
 class LowLatencyTransport(faust_aiokafka.Transport):
@@ -40,6 +66,7 @@ class RiskwatchFaustApp(faust.App):
     """A Faust app whose consumer transport is :class:`LowLatencyTransport`."""
 
     riskwatch_fetch_max_wait_ms: int = 10
+    riskwatch_resume_points: ResumePoints | None = None
 
     def _new_transport(self) -> LowLatencyTransport:
         return LowLatencyTransport(self.conf.broker_consumer, self)

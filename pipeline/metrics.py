@@ -219,6 +219,19 @@ class PipelineMetrics:
             ["state", "outcome"],
             registry=self.registry,
         )
+        self.send_failures = Counter(
+            "riskwatch_send_failures_total",
+            "Records the broker did not take (each failed attempt; the record is resent), by topic.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.state_resets = Counter(
+            "riskwatch_state_resets_total",
+            "Partitions taken over whose checkpointed state was gone though the group had committed "
+            "offsets (the broker lost data, or the state topics were emptied), by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.checkpoint_age = Gauge(
             "riskwatch_checkpoint_age_seconds",
             "Seconds since the last completed checkpoint (since start if none yet).",

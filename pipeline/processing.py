@@ -8,7 +8,7 @@ that decides something is here (or below) and is tested without a broker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
@@ -214,6 +214,25 @@ class EventProcessor:
         self._release_idle(outcome.assessment, readings_caught_up)
         self._merge(outcome.assessment, self.assessor.tick(self._community_stream_time))
         return outcome
+
+    def stream_times_of(self, partition: int) -> dict[str, datetime]:
+        """The latest event time processed per input topic of ``partition``, for its checkpoint."""
+        return {topic: at for (topic, p), at in self._stream_times.items() if p == partition}
+
+    def resume_partition(self, partition: int, stream_times: Mapping[str, datetime]) -> None:
+        """Continue ``partition`` from a checkpoint's :meth:`stream_times_of`."""
+        for topic, at in stream_times.items():
+            self._stream_times[(topic, partition)] = at
+
+    def forget_partitions(self, partitions: Iterable[int]) -> None:
+        """Drop the event times of partitions that moved to another worker."""
+        gone = set(partitions)
+        self._stream_times = {key: at for key, at in self._stream_times.items() if key[1] not in gone}
+        self._partition_of = {c: p for c, p in self._partition_of.items() if p not in gone}
+
+    def adopt(self, community: str, partition: int) -> None:
+        """A restored ``community`` arrives on input ``partition``."""
+        self._partition_of[community] = partition
 
     def _readings_time(self, partition: int | None) -> datetime | None:
         return None if partition is None else self._stream_times.get((self._topics.readings, partition))

@@ -71,6 +71,15 @@ class SeriesSignalState(BaseModel):
     penalty: dict[str, float] = Field(default_factory=dict)
 
 
+class TelemetryState(BaseModel):
+    """What :class:`TelemetrySignals` knows of a community's devices: each one's last heartbeat
+    with its expected interval, and which are unhealthy. Checkpointed with the community, so a
+    restarted worker neither forgets a device that then goes silent nor reports a fault twice."""
+
+    heartbeats: dict[str, tuple[datetime, float]] = Field(default_factory=dict)
+    unhealthy: list[str] = Field(default_factory=list)
+
+
 class Gate(Enum):
     """What becomes of one scored reading (:meth:`SignalGate.step`)."""
 
@@ -282,6 +291,31 @@ class TelemetrySignals:
             return [self._health(device, "ok", telemetry.event_time, 0.0)]
         self._unhealthy.add(device)
         return [self._health(device, finding, telemetry.event_time, 1.0)]
+
+    def export_by_community(self) -> dict[str, TelemetryState]:
+        """Each community's device state, for its checkpoint, in one pass."""
+        states: dict[str, TelemetryState] = {}
+        for monitor in self._heartbeats.values():
+            for device, beat in monitor.last_beats.items():
+                states.setdefault(_community_of(device), TelemetryState()).heartbeats[device] = beat
+        for device in sorted(self._unhealthy):
+            states.setdefault(_community_of(device), TelemetryState()).unhealthy.append(device)
+        return states
+
+    def import_community(self, state: TelemetryState, partition: int) -> None:
+        """Resume a community's devices (of input ``partition``) from :meth:`export_by_community`."""
+        monitor = self._heartbeats.setdefault(partition, HeartbeatMonitor(self._missed_beats))
+        for device, (at, interval_s) in state.heartbeats.items():
+            monitor.beat(device, at, interval_s)
+        self._unhealthy.update(state.unhealthy)
+
+    def forget_communities(self, communities: Iterable[str]) -> None:
+        """Drop the devices of communities whose partitions moved to another worker."""
+        gone = set(communities)
+        for monitor in self._heartbeats.values():
+            for device in [d for d in monitor.last_beats if _community_of(d) in gone]:
+                monitor.forget(device)
+        self._unhealthy = {d for d in self._unhealthy if _community_of(d) not in gone}
 
     def silent(self, stream_times: Mapping[int, datetime]) -> list[SourceSignal]:
         """Health signals for devices that newly missed their heartbeats, each judged at the

@@ -86,3 +86,22 @@ async def read_latest(
         else:
             latest[record.key] = (record.partition, record.value)
     return latest
+
+
+async def read_logs(
+    bootstrap_servers: str,
+    topic: str,
+    partitions: Iterable[int],
+    timeout_s: float = 60.0,
+    security: KafkaSecurity | None = None,
+) -> dict[int, list[tuple[str, bytes | None]]]:
+    """``{partition: [(key, value), ...]}`` in offset order, tombstones included, for
+    :func:`pipeline.checkpoint_generations.fold_partition`; records without a key are skipped."""
+    partitions = list(partitions)
+    logs: dict[int, list[tuple[str, bytes | None]]] = {p: [] for p in partitions}
+    if not partitions:
+        return logs
+    for record in await read_to_end(bootstrap_servers, topic, partitions, timeout_s, security):
+        if record.key is not None:
+            logs[record.partition].append((record.key.decode(), record.value))
+    return logs

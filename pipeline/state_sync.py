@@ -1,25 +1,35 @@
 """Moving checkpoint books to and from their compacted topics (the Faust-facing half of state).
 
 Written on a timer and for revoked partitions before they move; restored for
-assigned partitions before the worker reports ready. See
-:mod:`pipeline.checkpoint` for what is written and :mod:`pipeline.state_store`
-for how partitions are read to their end.
+assigned partitions before the worker reads them. Each write is one generation per
+input partition (:mod:`pipeline.checkpoint_generations`): states first, then, once
+those and every output sent before them are acknowledged, a marker naming the input
+offsets the generation covers. A restore folds each partition to its newest complete
+generation and says where to resume. See :mod:`pipeline.checkpoint` for what is
+written and :mod:`pipeline.state_store` for how partitions are read to their end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from pipeline.checkpoint import RestoreReport, StateRecord
+from pipeline.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
 from pipeline.kafka_security import KafkaSecurity
 from pipeline.metrics import PipelineMetrics
-from pipeline.state_store import read_latest
+from pipeline.output_ledger import OutputLedger
+from pipeline.state_store import read_logs
 
 
 class CheckpointBook(Protocol):
     """What :class:`~pipeline.checkpoint.DetectorCheckpoints` and ``AssessmentCheckpoints`` share."""
+
+    def touched(self, key: str, partition: int) -> None:
+        """``key`` (of input ``partition``) must be written by the next checkpoint."""
+        ...
 
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """Records of what changed."""
@@ -34,9 +44,19 @@ class CheckpointBook(Protocol):
         ...
 
 
+PositionOf = Callable[[int], tuple[dict[str, int], dict[str, Any]]]
+"""``position_of(partition)``: the next input offset per topic and the latest event time per
+topic of a partition, as they stand now (called under the processing lock)."""
+
+
 class StateSync:
     """One compacted topic per book; ``books`` maps a label (``detector``, ``assessment``) to
-    ``(topic name, book)``."""
+    ``(topic name, book)``.
+
+    ``processing`` is the lock every agent holds while it handles a message and queues its
+    outputs: a checkpoint takes its states and position under it, so it never sees half a
+    message. ``ledger`` is where those outputs were queued.
+    """
 
     def __init__(
         self,
@@ -45,44 +65,97 @@ class StateSync:
         security: KafkaSecurity,
         metrics: PipelineMetrics,
         books: dict[str, tuple[str, CheckpointBook]],
+        ledger: OutputLedger,
+        processing: asyncio.Lock,
+        position_of: PositionOf,
     ) -> None:
-        self._app = app
         self._bootstrap = bootstrap_servers
         self._security = security
         self._metrics = metrics
         self._books = books
+        self._ledger = ledger
+        self._processing = processing
+        self._position_of = position_of
         self._topics = {label: app.topic(name) for label, (name, _) in books.items()}
+        self._generation: dict[int, int] = {}
+        self._marked: dict[int, CheckpointMarker] = {}
+        self.owned: set[int] = set()
+        """Input partitions whose state this worker holds."""
         self.last_written = time.monotonic()
         metrics.checkpoint_age.set_function(lambda: time.monotonic() - self.last_written)
 
-    async def write(self, partitions: Iterable[int] | None = None) -> None:
-        """Send every changed state (of ``partitions``, or all) and wait until the broker has them."""
-        chosen = None if partitions is None else list(partitions)
-        for label, (_, book) in self._books.items():
-            records = book.take(chosen)
+    async def write(self, partitions: Iterable[int] | None = None) -> bool:
+        """Write one generation for ``partitions`` (or every owned one); True once its markers are
+        on the broker. On False nothing is lost: what failed is resent by the next write, and the
+        resume point stays at the last complete generation."""
+        chosen = sorted(self.owned if partitions is None else partitions)
+        async with self._processing:
+            taken = {label: book.take(chosen) for label, (_, book) in self._books.items()}
+            positions = {p: self._position_of(p) for p in chosen}
+        if not await self._ledger.settle():  # earlier outputs (and earlier failures) come first
+            for label, records in taken.items():
+                for record in records:
+                    self._books[label][1].touched(record.key, record.partition)
+            return False
+        for label, records in taken.items():
             for record in records:
-                await self._topics[label].send(
-                    key=record.key.encode(), value=record.blob, partition=record.partition
+                await self._ledger.send(
+                    self._topics[label], record.key.encode(), record.blob, record.partition
                 )
+        if not await self._ledger.settle():
+            return False
+        changed = {r.partition for records in taken.values() for r in records}
+        for partition in chosen:
+            resume_at, stream_times = positions[partition]
+            last = self._marked.get(partition)
+            if partition not in changed and last is not None and last.resume_at == resume_at:
+                continue
+            generation = self._generation.get(partition, 0) + 1
+            self._generation[partition] = generation
+            marker = CheckpointMarker(generation=generation, resume_at=resume_at, stream_times=stream_times)
+            for topic in self._topics.values():
+                await self._ledger.send(topic, marker_key(partition).encode(), marker.encode(), partition)
+            self._marked[partition] = marker
+        if not await self._ledger.settle():
+            return False
+        for label, records in taken.items():
             self._metrics.checkpoint_records.labels(label).inc(len(records))
-        await self._app.producer.flush()
         self.last_written = time.monotonic()
+        return True
 
-    async def restore(self, partitions: Iterable[int]) -> dict[str, RestoreReport]:
-        """Read each book's partitions to their end and install what is there."""
+    async def restore(self, partitions: Iterable[int]) -> dict[int, CheckpointMarker | None]:
+        """Read each book's partitions to their end, install their newest complete generation,
+        and return each partition's marker (None: no generation was ever completed)."""
         chosen = sorted(partitions)
-        reports = {}
-        for label, (topic, book) in self._books.items():
-            stored = await read_latest(self._bootstrap, topic, chosen, security=self._security)
-            report = book.restore({key.decode(): value for key, value in stored.items()})
-            self._metrics.restored_states.labels(label, "restored").inc(report.restored)
-            for reason, count in report.rejected.items():
-                self._metrics.restored_states.labels(label, reason).inc(count)
-            reports[label] = report
-        return reports
+        logs = {
+            label: await read_logs(self._bootstrap, topic, chosen, security=self._security)
+            for label, (topic, _) in self._books.items()
+        }
+        markers: dict[int, CheckpointMarker | None] = {}
+        for partition in chosen:
+            fold = fold_partition({label: logs[label][partition] for label in self._books})
+            self._generation[partition] = fold.newest_generation
+            for label, (_, book) in self._books.items():
+                report = book.restore({key: (partition, blob) for key, blob in fold.states[label].items()})
+                self._count_restored(label, report)
+                for key in fold.discarded[label]:  # rewritten, so no later fold takes them for current
+                    book.touched(key, partition)
+            markers[partition] = fold.marker
+            if fold.marker is not None:
+                self._marked[partition] = fold.marker
+            self.owned.add(partition)
+        return markers
+
+    def _count_restored(self, label: str, report: RestoreReport) -> None:
+        self._metrics.restored_states.labels(label, "restored").inc(report.restored)
+        for reason, count in report.rejected.items():
+            self._metrics.restored_states.labels(label, reason).inc(count)
 
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop every book's state of revoked ``partitions``."""
-        chosen = list(partitions)
+        chosen = set(partitions)
         for _, book in self._books.values():
             book.forget(chosen)
+        self.owned -= chosen
+        for partition in chosen:
+            self._marked.pop(partition, None)

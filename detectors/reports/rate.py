@@ -118,6 +118,20 @@ class ReportRate:
         self._protected_since_s: float | None = None
         self._recent: deque[float] = deque(maxlen=config.max_window_reports)
 
+    def export(self) -> list[float | None]:
+        """The learned state as plain numbers (faded count, faded hours, last report, protected
+        since, then the recent reports' times), for a checkpoint; :meth:`resume` reads it back."""
+        return [self._faded_count, self._faded_hours, self._last_s, self._protected_since_s, *self._recent]
+
+    def resume(self, state: list[float | None]) -> None:
+        """Continue from :meth:`export`'s numbers (raises ``ValueError`` if they are not such)."""
+        if len(state) < 4 or state[0] is None or state[1] is None or None in state[4:]:
+            raise ValueError(f"not a report rate state: {state!r}")
+        self._faded_count, self._faded_hours = state[0], state[1]
+        self._last_s, self._protected_since_s = state[2], state[3]
+        self._recent.clear()
+        self._recent.extend(t for t in state[4:] if t is not None)
+
     def rate_per_hour(self) -> float:
         """The learned rate, shrunk toward (and never below) the floor."""
         floor = self.config.floor_per_day / 24.0
@@ -164,6 +178,24 @@ class ReportBursts:
 
     def __len__(self) -> int:
         return len(self._rates)
+
+    def export_by_community(self) -> dict[str, dict[str, list[float | None]]]:
+        """``{community: {category: rate state}}`` (:meth:`ReportRate.export`), in one pass."""
+        states: dict[str, dict[str, list[float | None]]] = {}
+        for (community, category), rate in self._rates.items():
+            states.setdefault(community, {})[category.value] = rate.export()
+        return states
+
+    def import_community(self, community_id: str, states: dict[str, list[float | None]]) -> None:
+        """Resume a community's rates from its part of :meth:`export_by_community`."""
+        for category, state in states.items():
+            rate = ReportRate(self.config)
+            rate.resume(state)
+            self._rates[(community_id, Hazard(category))] = rate
+
+    def forget_communities(self, communities: set[str]) -> None:
+        """Drop the rates of communities whose partitions moved to another worker."""
+        self._rates = {key: rate for key, rate in self._rates.items() if key[0] not in communities}
 
     def observe(self, community_id: str, category: Hazard, at: datetime) -> ReportBurst:
         """Score a report submitted at ``at`` against its community's history, then learn it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,8 @@ from pipeline.assess.assessor import Assessor
 from pipeline.assess.config import AssessmentConfig
 from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import ManualClock
-from pipeline.signals import SensorSignals, SeriesSignalState
+from pipeline.signals import ReportSignals, SensorSignals, SeriesSignalState, TelemetrySignals, TelemetryState
+from schemas.hazard import Hazard
 
 KEY = b"k" * 32
 
@@ -128,3 +129,42 @@ def test_a_communitys_record_carries_its_series_signal_state_and_a_record_withou
     assert (report.restored, dict(report.rejected)) == (2, {"malformed": 1})
     assert target.export_by_community() == source.export_by_community() != {}
     assert restoring.forget([0]) == 2 and target.export_by_community() == {}
+
+
+def test_a_communitys_record_carries_its_devices_and_report_rates_so_a_successor_judges_alike() -> None:
+    clock = ManualClock(datetime(2026, 11, 23, tzinfo=UTC))
+    t0 = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    telemetry, reports = TelemetrySignals(), ReportSignals()
+    telemetry.import_community(
+        TelemetryState(heartbeats={"c1/gw-1": (t0, 60.0)}, unhealthy=["c1/gw-2"]), partition=0
+    )
+    for minutes in (0, 5, 7):
+        reports.bursts.observe("c1", Hazard.FIRE, t0 + timedelta(minutes=minutes))
+    books = AssessmentCheckpoints(Assessor(AssessmentConfig(), clock), telemetry=telemetry, reports=reports)
+    books.touched("c1", 0)
+    [record] = books.take()
+    assert record.blob is not None
+    adopted: list[tuple[str, int]] = []
+    restored_telemetry, restored_reports = TelemetrySignals(), ReportSignals()
+    restoring = AssessmentCheckpoints(
+        Assessor(AssessmentConfig(), clock),
+        telemetry=restored_telemetry,
+        reports=restored_reports,
+        adopt=lambda community, partition: adopted.append((community, partition)),
+    )
+    assert restoring.restore({"c1": (0, record.blob)}).restored == 1
+    assert adopted == [("c1", 0)]
+    assert restored_telemetry.export_by_community() == telemetry.export_by_community() != {}
+    assert restored_reports.bursts.export_by_community() == reports.bursts.export_by_community() != {}
+    later = t0 + timedelta(minutes=9)
+    assert (
+        [s.signal_type for s in restored_telemetry.silent({0: later})]
+        == [s.signal_type for s in telemetry.silent({0: later})]
+        == ["silent"]
+    )
+    burst = restored_reports.bursts.observe("c1", Hazard.FIRE, later)
+    assert burst == reports.bursts.observe("c1", Hazard.FIRE, later)
+    assert restoring.forget([0]) == 1
+    assert (
+        restored_telemetry.export_by_community() == {} and restored_reports.bursts.export_by_community() == {}
+    )
