@@ -1,4 +1,4 @@
-"""Offline evaluation of anomaly detectors, currently NAB scoring."""
+"""Offline evaluation of anomaly detectors: replay, NAB scoring, row-level scoring of the warning state."""
 
 from detectors.evaluation.nab import (
     STANDARD_PROFILES,
@@ -17,6 +17,7 @@ from detectors.evaluation.nab_io import (
     load_windows,
     read_scored_dir,
 )
+from detectors.evaluation.rows import RowReport, row_report, rows_table
 
 __all__ = [
     "STANDARD_PROFILES",
@@ -24,11 +25,14 @@ __all__ = [
     "LabeledSeries",
     "NabReport",
     "ProfileResult",
+    "RowReport",
     "evaluate_directory",
     "load_profiles",
     "load_windows",
     "probation_length",
     "read_scored_dir",
+    "row_report",
+    "rows_table",
     "score_at_threshold",
     "score_corpus",
     "window_ranges",

@@ -72,6 +72,16 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _timestamp_column(header: list[str]) -> int:
+    """Index of the timestamp column: ``timestamp`` or ``datetime`` (any case), else the first.
+
+    >>> _timestamp_column(["value", "Datetime"]), _timestamp_column(["when", "value"])
+    (1, 0)
+    """
+    lowered = [name.lower() for name in header]
+    return next((lowered.index(n) for n in TIMESTAMP_NAMES if n in lowered), 0)
+
+
 def read_device_table(path: Path, ignore: Collection[str] = ()) -> DeviceTable:
     """Read one device's CSV (see the module docstring for the rules).
 
@@ -87,8 +97,7 @@ def read_device_table(path: Path, ignore: Collection[str] = ()) -> DeviceTable:
     if not records:
         raise ValueError(f"{path}: empty file, expected a header line")
     header, rows = [name.strip() for name in records[0]], records[1:]
-    lowered = [name.lower() for name in header]
-    stamp_at = next((lowered.index(n) for n in TIMESTAMP_NAMES if n in lowered), 0)
+    stamp_at = _timestamp_column(header)
     try:
         timestamps = [datetime.fromisoformat(row[stamp_at].strip()) for row in rows]
     except (ValueError, IndexError) as error:
@@ -122,3 +131,43 @@ def write_scored_table(path: Path, table: DeviceTable, result: ReplayResult) -> 
             strict=True,
         ):
             writer.writerow([*row, repr(score), alert, tier, active])
+
+
+def _flag(cell: str) -> int | None:
+    """A 0/1 cell (``1.0`` too) as an int, ``None`` when it is anything else."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return int(value) if value in (0.0, 1.0) else None
+
+
+def read_warning_state(path: Path, label: str) -> tuple[list[datetime], list[int], list[int]]:
+    """Timestamps, ``active`` and the 0/1 column ``label`` of a file :func:`write_scored_table` wrote.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a timestamp does not parse, or a cell of
+        ``active`` or ``label`` is not 0 or 1.
+    """
+    with path.open(newline="") as handle:
+        records = [row for row in csv.reader(handle) if row]
+    header = [name.strip() for name in records[0]] if records else []
+    missing = [name for name in ("active", label) if name not in header]
+    if missing:
+        raise ValueError(f"{path}: no column {missing}; has {header} (is it 'riskwatch replay' output?)")
+    stamp_at, active_at, label_at = _timestamp_column(header), header.index("active"), header.index(label)
+    timestamps, active, labels = [], [], []
+    for line, row in enumerate(records[1:], 2):
+        try:
+            timestamps.append(datetime.fromisoformat(row[stamp_at].strip()))
+        except ValueError as error:
+            raise ValueError(f"{path}:{line}: {header[stamp_at]!r} is not ISO 8601 ({error})") from None
+        warned, labelled = _flag(row[active_at]), _flag(row[label_at])
+        if warned is None or labelled is None:
+            cells = f"{row[active_at]!r} and {row[label_at]!r}"
+            raise ValueError(f"{path}:{line}: 'active' and {label!r} must be 0 or 1, got {cells}")
+        active.append(warned)
+        labels.append(labelled)
+    return timestamps, active, labels

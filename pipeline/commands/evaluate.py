@@ -1,8 +1,15 @@
-"""``riskwatch evaluate nab OUT --labels combined_windows.json``: NAB scores of a replay's output.
+"""``riskwatch evaluate nab|rows OUT``: a replay's output scored against labels.
 
-Two tables: the ``anomaly_score`` column at the best threshold of each
-profile (NAB's own rule, one corpus-wide threshold per profile), and the
-``alert`` column at 0.5, which is what the pipeline really emits.
+``nab OUT --labels combined_windows.json`` prints two tables: the
+``anomaly_score`` column at the best threshold of each profile (NAB's own
+rule, one corpus-wide threshold per profile), and the ``alert`` column at
+0.5, which is what the pipeline really emits.
+
+``rows OUT --label COLUMN`` is for data labelled per row (GECCO water
+quality): precision, recall and F1 of the ``active`` column against the 0/1
+label carried through from the input, warnings opened per day, mean delay
+from an event's start to its first warned row, events missed
+(:mod:`detectors.evaluation.rows`); one line per file, and the files pooled.
 """
 
 from __future__ import annotations
@@ -10,11 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import reduce
+from operator import add
 from pathlib import Path
 
 from detectors.evaluation.nab import NabReport
 from detectors.evaluation.nab_io import evaluate_directory
+from detectors.evaluation.replay_io import csv_files, read_warning_state
+from detectors.evaluation.rows import RowReport, row_report, rows_table
 from pipeline.config import Settings
+
+POOLED = "all files"
+"""Name of the line that pools every file of a folder."""
 
 
 def _as_dict(report: NabReport) -> dict[str, dict[str, float]]:
@@ -25,7 +39,7 @@ def _as_dict(report: NabReport) -> dict[str, dict[str, float]]:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Print both tables (or JSON); return 1 when the directory holds no labelled file."""
+    """``nab``: print both tables (or JSON); return 1 when the directory holds no labelled file."""
     out, labels = Path(args.out), Path(args.labels)
     try:
         best = evaluate_directory(out, labels)
@@ -45,8 +59,30 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rows(settings: Settings, args: argparse.Namespace) -> int:
+    """``rows``: print the table (or JSON); return 1 when OUT holds no CSV or a file cannot be scored."""
+    files = csv_files(Path(args.out))
+    if not files:
+        print(f"riskwatch evaluate rows: no CSV file at {args.out}", file=sys.stderr)
+        return 1
+    reports: dict[str, RowReport] = {}
+    for path, key in files:
+        try:
+            reports[key] = row_report(*read_warning_state(path, args.label))
+        except ValueError as error:
+            print(f"riskwatch evaluate rows: {error}", file=sys.stderr)
+            return 1
+    if len(reports) > 1:
+        reports[POOLED] = reduce(add, reports.values())
+    if args.json:
+        print(json.dumps({name: report.figures() for name, report in reports.items()}, indent=2))
+    else:
+        print(rows_table(reports))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``evaluate nab``."""
+    """Add ``evaluate`` and its ``nab`` and ``rows`` scorings."""
     parser = subparsers.add_parser("evaluate", help="score replay output against labels")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     nab = benchmarks.add_parser("nab", help="NAB scores (three profiles) of a replay output folder")
@@ -54,3 +90,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     nab.add_argument("--labels", required=True, help="NAB labels/combined_windows.json")
     nab.add_argument("--json", action="store_true", help="print JSON instead of tables")
     nab.set_defaults(run=run)
+    rows = benchmarks.add_parser("rows", help="row-level precision, recall, F1 and warnings/day of 'active'")
+    rows.add_argument("out", help="a file or folder written by 'riskwatch replay'")
+    rows.add_argument("--label", required=True, help="the 0/1 label column, e.g. 'event'")
+    rows.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    rows.set_defaults(run=run_rows)
