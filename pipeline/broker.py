@@ -14,6 +14,7 @@ serves them again. Usage::
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -58,6 +59,9 @@ def wait_for_port(
 class EmbeddedBroker(ManagedProcess):
     """A Tansu process on a loopback port, started and stopped by us."""
 
+    stop_signal = signal.SIGINT
+    """Tansu exits at once on SIGINT; on SIGTERM it waits ~5 s while clients are connected."""
+
     def __init__(
         self,
         port: int | None = None,
@@ -100,7 +104,7 @@ class EmbeddedBroker(ManagedProcess):
         env.update(self.storage_env)
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+            self.popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
         finally:
             if self.log_file:
                 output.close()  # type: ignore[union-attr]

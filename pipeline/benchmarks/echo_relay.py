@@ -144,7 +144,7 @@ class RelayProcess(ManagedProcess):
         """Start the relay process."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=log)
+            self.popen(self.argv, stdout=subprocess.PIPE, stderr=log)
 
     def wait_ready(self, timeout_s: float = 30.0) -> float:
         """Wait for the relay's ``ready`` line; return the seconds it took. Raise with its log's

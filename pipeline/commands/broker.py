@@ -1,4 +1,8 @@
-"""``riskwatch broker``: run the embedded Tansu broker until Ctrl-C or SIGTERM."""
+"""``riskwatch broker``: run the embedded Tansu broker until Ctrl-C or SIGTERM.
+
+Tansu goes when this process goes, however it ends (kill -9 included): see
+:meth:`pipeline.processes.ManagedProcess.popen`.
+"""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ class ObjectStore(ManagedProcess):
         if command is None:
             raise BrokerStartError("moto's S3 server is not installed (pip install 'moto[server]')")
         with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(
+            self.popen(
                 [*command, "-H", self.host, "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT
             )
         if not wait_for_port(self.host, self.port, 30, self._process):
