@@ -44,11 +44,22 @@ def _print_warnings(bootstrap: str, topic: str, stop: threading.Event, started: 
 #: unless an assessment configuration was given.
 DEMO_TIERS = TierPolicy(exit_dwell_s=5.0, flap_window_s=30.0)
 
+#: How long the simulator's producer may flush and the warning printer may take to end
+#: when the demo stops: with a broker that is gone, neither would ever finish, and Ctrl-C
+#: must end the demo within 10 s (these, then the worker's own deadline, then the broker).
+CLOSE_TIMEOUT_S = 1.0
+
 
 def run_demo(
     settings: Settings, *, communities: int, tick_s: float, seed: int, run_for_s: float | None
 ) -> None:
-    """Run the demo until Ctrl-C (or ``run_for_s`` seconds)."""
+    """Run the demo until Ctrl-C (or ``run_for_s`` seconds).
+
+    The broker and the worker run in process groups of their own (see
+    :meth:`~pipeline.processes.ManagedProcess.popen`), so Ctrl-C reaches only this
+    process, which stops them in order: the simulator, the worker (it flushes and
+    commits to a broker that is still there), then the broker.
+    """
     started = time.monotonic()
     logs = Path(settings.data_dir)
     logs.mkdir(parents=True, exist_ok=True)
@@ -75,10 +86,10 @@ def run_demo(
             target=_print_warnings, args=(bootstrap, topics.warnings, stop, started), daemon=True
         )
         printer.start()
-        stack.callback(printer.join, 5)
+        stack.callback(printer.join, CLOSE_TIMEOUT_S)
         stack.callback(stop.set)
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-        stack.callback(producer.close)
+        stack.callback(producer.close, CLOSE_TIMEOUT_S)
         topic_of = {kind: topic for topic, kind in topics.input_kinds().items()}
         feed = live_feed(
             communities=communities,

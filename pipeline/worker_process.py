@@ -18,6 +18,11 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.processes import ManagedProcess
 
+STOP_DEADLINE_S = 6.0
+"""How long a stopping worker may take before it exits regardless (see
+:mod:`pipeline.worker_shutdown`). An idle worker stops in ~1.7 s with its broker
+up; ``riskwatch demo`` must be gone within 10 s of Ctrl-C."""
+
 
 class WorkerStartError(RuntimeError):
     """The worker exited or did not become ready; the message quotes its log."""
@@ -38,8 +43,9 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 class WorkerProcess(ManagedProcess):
     """``python -m pipeline worker`` with the given settings, its output in ``log_file``."""
 
-    stop_timeout_s = 15.0
-    """A worker commits and flushes on SIGTERM: give it time before SIGKILL."""
+    stop_timeout_s = STOP_DEADLINE_S + 2.0
+    """A worker commits and flushes on SIGTERM, and exits by itself after
+    :data:`STOP_DEADLINE_S`: SIGKILL only one that is stuck even then."""
     log_file: Path
 
     def __init__(self, settings: Settings, log_file: Path) -> None:
@@ -65,7 +71,7 @@ class WorkerProcess(ManagedProcess):
         env.update(settings_environment(self.settings))
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(
+            self.popen(
                 [sys.executable, "-m", "pipeline", "worker"], stdout=log, stderr=subprocess.STDOUT, env=env
             )
 

@@ -8,12 +8,11 @@ from pipeline.config import Settings
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the Faust worker until it is stopped."""
-    import faust
-
+    """Run the Faust worker until it is stopped; a stop takes at most ``STOP_DEADLINE_S``."""
     from pipeline.app import create_app
     from pipeline.broker import EmbeddedBroker
     from pipeline.kafka_admin import ensure_topics
+    from pipeline.worker_shutdown import BoundedStopWorker
 
     broker = None
     bootstrap = settings.bootstrap_servers
@@ -24,7 +23,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"no RISKWATCH_BOOTSTRAP_SERVERS: started the embedded Tansu broker on {bootstrap}")
     try:
         ensure_topics(settings, bootstrap)
-        faust.Worker(create_app(settings, bootstrap), loglevel=args.loglevel).execute_from_commandline()
+        BoundedStopWorker(create_app(settings, bootstrap), loglevel=args.loglevel).execute_from_commandline()
     finally:
         if broker is not None:
             broker.stop()
