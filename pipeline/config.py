@@ -101,7 +101,12 @@ class Settings(BaseSettings):
         description="HMAC key (>= 16 bytes) signing detector checkpoints. Unset: the worker makes one "
         "in <data_dir>/state.key (mode 0600) on first start; workers sharing partitions need one key.",
     )
-    checkpoint_interval_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    checkpoint_interval_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        description="Seconds between checkpoints. A crashed worker's successor resumes at the last one and "
+        "processes what came after it again, so this bounds the replay; each checkpoint writes only "
+        "what changed.",
+    )
 
     @field_validator("state_key")
     @classmethod
