@@ -27,9 +27,11 @@ from pipeline.consumer_lag import PartitionProgress
 from pipeline.faust_transport import RiskwatchFaustApp
 from pipeline.http_ingest import HttpIngest
 from pipeline.ingest_view import install_ingest
+from pipeline.log_throttle import throttle_repeats
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
 from pipeline.output_ledger import OutputLedger
 from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
+from pipeline.readiness import Readiness
 from pipeline.state_key import worker_state_key
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
@@ -132,11 +134,16 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     def _close_event_streams(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         board_feed.closed.set()  # open console streams end now, not at their next keep-alive
 
-    state = {"assigned": False}
+    readiness = Readiness()
     progress = PartitionProgress()
     input_topics = set(names.input_kinds())
+    state_topics = {*input_topics, names.feedback, names.districts}
+    """Every topic whose records change checkpointed state: a checkpoint covers its offsets."""
 
     def consumer_lag() -> dict[tuple[str, int], int]:
+        """Lag per input partition; unknown (absent) while the broker cannot be reached."""
+        if readiness.broker_unreachable:
+            return {}
         consumer = app.consumer
         highwaters = {
             (tp.topic, tp.partition): consumer.highwater(tp)
@@ -153,9 +160,39 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     @app.task  # type: ignore[untyped-decorator]
     async def watch_broker() -> None:
+        throttle_repeats()
         while not app.should_stop:
-            metrics.broker_connected.set(await cluster_reachable(lambda: producer_client(app)))
+            reachable = await cluster_reachable(lambda: producer_client(app))
+            metrics.broker_connected.set(reachable)
+            readiness.broker_checked(reachable)
+            await reread_lost_inputs()
             await app.sleep(CHECK_INTERVAL_S)
+
+    async def reread_lost_inputs() -> None:
+        """A broker whose input partitions end below what this worker processed lost them (a new,
+        empty broker): keep the state in memory, read those partitions from their beginning, and
+        have the next checkpoint write every state of them again."""
+        consumer = app.consumer
+        lost = [
+            tp
+            for tp in consumer.assignment()
+            if tp.topic in state_topics
+            and (high := consumer.highwater(tp)) is not None
+            and high < (progress.next_offset(tp.topic, tp.partition) or 0)
+        ]
+        if not lost:
+            return
+        metrics.state_resets.labels("input_offsets_gone").inc(len(lost))
+        app.log.warning(
+            "the broker no longer holds inputs this worker processed (%s): keeping the state in memory, "
+            "reading those partitions from their beginning, and checkpointing all their state again",
+            ", ".join(f"{tp.topic}[{tp.partition}] ends at {consumer.highwater(tp)}" for tp in lost),
+        )
+        async with processing:
+            for tp in lost:
+                progress.resume(tp.topic, tp.partition, 0)
+                await consumer.seek(tp, 0)
+            sync.rewrite({tp.partition for tp in lost})
 
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
         for letter in outcome.dead_letters:
@@ -228,9 +265,6 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         async with processing:
             await send(processor.tick(readings_caught_up))
 
-    state_topics = {*input_topics, names.feedback, names.districts}
-    """Every topic whose records change checkpointed state: a checkpoint covers its offsets."""
-
     def position_of(partition: int) -> tuple[dict[str, int], dict[str, Any]]:
         return progress.next_offsets(partition), processor.stream_times_of(partition)
 
@@ -259,16 +293,20 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     # mode types receivers as positional-only; any callable taking (sender, ..., signal=) works.
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(sender: Any, revoked: Any, *, signal: Any, **kwargs: Any) -> None:
-        state["assigned"] = False
-        partitions = partitions_of(revoked) & sync.owned
-        await sync.write(partitions)
+        """Checkpoint what may move; the state stays until the assignment says who owns it."""
+        readiness.assigned = False
+        await sync.write(partitions_of(revoked) & sync.owned)
+
+    def release(partitions: set[int]) -> None:
         sync.forget(partitions)
         progress.forget(partitions)
         processor.forget_partitions(partitions)
 
     async def resume_points(assigned: set[TP], committed: Mapping[TP, int | None]) -> dict[TP, int]:
-        """Restore the partitions taken over, then resume every state topic partition where the
-        state held for it ends (the beginning, when no checkpoint ever covered it)."""
+        """Drop the partitions given away, restore the ones taken over, then resume every state
+        topic partition where the state held for it ends (the beginning, when no checkpoint
+        ever covered it)."""
+        release(sync.owned - partitions_of(assigned))
         taken_over = partitions_of(assigned) - sync.owned
         markers = await sync.restore(taken_over)
         for partition, marker in markers.items():
@@ -289,7 +327,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             sorted(taken_over),
             {p: None if m is None else m.resume_at for p, m in markers.items()},
         )
-        state["assigned"] = True
+        readiness.assigned = True
         return {
             tp: progress.next_offset(tp.topic, tp.partition) or 0
             for tp in assigned
@@ -304,7 +342,14 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     @app.page("/ready")
     async def ready_view(web: Any, request: Any) -> Any:
-        ready = state["assigned"] and not app.rebalancing
-        return web.json({"ready": ready}, status=200 if ready else 503)
+        reason = readiness.reason(app.rebalancing)
+        body = {"ready": True} if reason is None else {"ready": False, "reason": reason}
+        return web.json(body, status=200 if reason is None else 503)
+
+    @app.page("/live")
+    async def live_view(web: Any, request: Any) -> Any:
+        """200 while the event loop answers: a stuck loop times the probe out. A lost broker is
+        no reason to restart (``/ready`` says so)."""
+        return web.json({"live": True})
 
     return app

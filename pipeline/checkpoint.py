@@ -70,6 +70,8 @@ class DirtyKeys:
     >>> dirty.touched("c1", 0); dirty.touched("c2", 1)
     >>> dirty.take([1]), dirty.take(None), dirty.take(None)
     ([(1, 'c2')], [(0, 'c1')], [])
+    >>> dirty.touch_all([0]); dirty.take(None)
+    [(0, 'c1')]
     """
 
     def __init__(self) -> None:
@@ -85,6 +87,13 @@ class DirtyKeys:
         """Changed keys of ``partitions`` (or all), oldest partition first; they are clean afterwards."""
         chosen = sorted(self._dirty) if partitions is None else [p for p in partitions if p in self._dirty]
         return [(p, key) for p in chosen for key in sorted(self._dirty.pop(p))]
+
+    def touch_all(self, partitions: Iterable[int]) -> None:
+        """Every known key of ``partitions`` changed (the broker lost what was written of them)."""
+        chosen = set(partitions)
+        for key, partition in self.partition_of.items():
+            if partition in chosen:
+                self._dirty.setdefault(partition, set()).add(key)
 
     def forget(self, partitions: Iterable[int]) -> list[str]:
         """Drop every key of ``partitions``; return them."""

@@ -1,7 +1,9 @@
 """Moving checkpoint books to and from their compacted topics (the Faust-facing half of state).
 
-Written on a timer and for revoked partitions before they move; restored for
-assigned partitions before the worker reads them. Each write is one generation per
+Written on a timer and for revoked partitions before they may move; restored for
+partitions taken over before the worker reads them. A worker that is assigned a
+partition it already held keeps its live state, which is at least as new as any
+checkpoint. Each write is one generation per
 input partition (:mod:`pipeline.checkpoint_generations`): states first, then, once
 those and every output sent before them are acknowledged, a marker naming the input
 offsets the generation covers. A restore folds each partition to its newest complete
@@ -16,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from pipeline.checkpoint import RestoreReport, StateRecord
+from pipeline.checkpoint import DirtyKeys, RestoreReport, StateRecord
 from pipeline.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
 from pipeline.kafka_security import KafkaSecurity
 from pipeline.metrics import PipelineMetrics
@@ -26,6 +28,8 @@ from pipeline.state_store import read_logs
 
 class CheckpointBook(Protocol):
     """What :class:`~pipeline.checkpoint.DetectorCheckpoints` and ``AssessmentCheckpoints`` share."""
+
+    dirty: DirtyKeys
 
     def touched(self, key: str, partition: int) -> None:
         """``key`` (of input ``partition``) must be written by the next checkpoint."""
@@ -151,8 +155,17 @@ class StateSync:
         for reason, count in report.rejected.items():
             self._metrics.restored_states.labels(label, reason).inc(count)
 
+    def rewrite(self, partitions: Iterable[int]) -> None:
+        """Have the next write carry every state of ``partitions``, not only what changed: the
+        broker lost what was written before."""
+        chosen = set(partitions)
+        for _, book in self._books.values():
+            book.dirty.touch_all(chosen)
+        for partition in chosen:
+            self._marked.pop(partition, None)
+
     def forget(self, partitions: Iterable[int]) -> None:
-        """Drop every book's state of revoked ``partitions``."""
+        """Drop every book's state of ``partitions`` (another worker owns them now)."""
         chosen = set(partitions)
         for _, book in self._books.values():
             book.forget(chosen)

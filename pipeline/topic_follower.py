@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from pipeline.kafka_security import KafkaSecurity
 
@@ -42,8 +43,16 @@ async def follow_topic(
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    for _ in range(100):
-        await consumer.topics()  # refreshes metadata; the topic may still be being created
+    """The topic's partitions, once it exists; a broker that does not answer is waited for (it
+    may be restarting), a topic that stays absent for 100 answers is an error."""
+    answers = 0
+    while answers < 100:
+        try:
+            await consumer.topics()  # refreshes metadata; the topic may still be being created
+        except KafkaError:
+            await asyncio.sleep(1.0)
+            continue
+        answers += 1
         found = consumer.partitions_for_topic(topic)
         if found:
             return [TopicPartition(topic, p) for p in sorted(found)]

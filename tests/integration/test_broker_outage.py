@@ -19,7 +19,10 @@ worker process.
 
 What this shows: the worker's consumer, producer and group membership survive a
 30 s broker outage without a restart; nothing acknowledged is lost; events sent
-during the outage arrive once the broker is back.
+during the outage arrive once the broker is back. Meanwhile ``/ready`` answers
+503 with the reason once the broker has been silent for 10 s, and no consumer
+lag is exported (it is unknown, not 0); it is ready again after. Connection errors
+are logged once per 30 s with a count (thousands of lines before).
 
 What it cannot show here:
 
@@ -43,9 +46,12 @@ What it cannot show here:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +76,20 @@ from tests.integration.object_store import ObjectStore, moto_server_command
 
 OUTAGE_S = 30.0
 """How long the broker is away (the feature under test, not a wait for something)."""
+
+
+def readiness(worker: WorkerProcess) -> tuple[int, dict[str, Any]]:
+    """``/ready``'s status and body."""
+    try:
+        with urllib.request.urlopen(f"{worker.base_url}/ready", timeout=5) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def lag_exported(worker: WorkerProcess) -> bool:
+    """True when the worker exports any consumer lag (it must not while the broker is unknown)."""
+    return any(name == "riskwatch_consumer_lag_messages" for name, _ in scrape(worker.base_url))
 
 
 @pytest.fixture
@@ -121,9 +141,16 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
         broker.stop()
         sent_before = len(stream.sent)
         outage_ends = time.monotonic() + OUTAGE_S
+        unready: list[tuple[str, bool]] = []
+        """/ready's reasons while it answered 503, each with whether a lag was exported then."""
         while time.monotonic() < outage_ends:
             assert worker.process.poll() is None, f"the worker died during the outage:\n{worker.log_tail()}"
+            status, body = readiness(worker)
+            if status == 503:
+                unready.append((body["reason"], lag_exported(worker)))
             stream.stop.wait(1.0)
+        assert unready, "/ready stayed 200 through a 30 s broker outage"
+        assert all("broker" in reason and not lag for reason, lag in unready), unready
         sent_during = len(stream.sent) - sent_before
         processed_at_restart = dead_letters()
         broker.start()
@@ -162,6 +189,8 @@ def test_worker_reconnects_after_a_30_s_broker_outage_and_loses_nothing(
             )
         assert worker.process.poll() is None and worker.process.pid == pid, "the worker was restarted"
         assert worker.is_ready()
+    errors = [line for line in log.read_text(errors="replace").splitlines() if "[ERROR]" in line]
+    assert len(errors) < 60, f"repeated errors must be logged once per interval: {len(errors)} ERROR lines"
     repeated = sum(c - 1 for c in seen.values())
     print(
         f"\n{len(sent)} events ({sent_before} before, {sent_during} during the {OUTAGE_S:.0f} s outage, "
