@@ -151,29 +151,41 @@ def clean_run(run: CrashRun, batches: list[Batch]) -> RunOutcome:
     return run.outcome()
 
 
-def killed_run(run: CrashRun, batches: list[Batch], kill_after_s: list[float], publish_s: float) -> None:
-    """Publish over ``publish_s`` seconds, as a live community would, while workers are killed with
-    kill -9 at each of the moments ``kill_after_s`` (seconds after each became ready) and
-    replaced at once. The last worker runs until a checkpoint covers the input."""
+Kill = tuple[int, float]
+"""Which of the workers to kill -9 (its index), and how many seconds after the previous kill."""
+
+
+def killed_run(
+    run: CrashRun, batches: list[Batch], kills: list[Kill], publish_s: float, workers: int = 1
+) -> None:
+    """Publish over ``publish_s`` seconds, as a live community would, into ``workers`` workers of
+    one group, killing one with kill -9 at each of ``kills`` and starting another in its place at
+    once (waiting until it is ready). Then let them run until a checkpoint covers the input."""
     publisher = threading.Thread(
         target=run.publish, args=(batches, Pacer(None, DURATION.total_seconds() / publish_s))
     )
     ensure_topics(run.settings, run.broker.bootstrap_servers)
-    for n, delay in enumerate(kill_after_s):
-        with run.worker() as worker:
+    running = [run.worker() for _ in range(workers)]
+    try:
+        for worker in running:
+            worker.start()
             worker.wait_ready(60)
-            if n == 0:
-                publisher.start()
-            threading.Event().wait(delay)  # a random moment of the worker's life, not an awaited event
-            worker.process.kill()
-            worker.process.wait(10)
-    publisher.join()
-    with run.worker() as last:
-        last.wait_ready(60)
-        run.await_covered(last)
+        publisher.start()
+        for victim, delay in kills:
+            threading.Event().wait(delay)  # a random moment, not an awaited event
+            running[victim].process.kill()
+            running[victim].process.wait(10)
+            running[victim] = run.worker()
+            running[victim].start()
+            running[victim].wait_ready(60)
+        publisher.join()
+        run.await_covered(running[0])
+    finally:
+        for worker in running:
+            worker.stop()
 
 
-def random_moments(seed: int, count: int, low_s: float, high_s: float) -> list[float]:
-    """``count`` random delays in ``[low_s, high_s)``, the same for a seed."""
+def random_kills(seed: int, count: int, workers: int, low_s: float, high_s: float) -> list[Kill]:
+    """``count`` kills of random workers at random delays in ``[low_s, high_s)``, the same for a seed."""
     rng = random.Random(seed)
-    return [rng.uniform(low_s, high_s) for _ in range(count)]
+    return [(rng.randrange(workers), rng.uniform(low_s, high_s)) for _ in range(count)]

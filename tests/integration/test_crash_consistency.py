@@ -1,9 +1,10 @@
-"""kill -9, five times, with valid traffic and the default settings: the outcome is the clean run's.
+"""kill -9, five times, with valid traffic and the default settings: the outcome is the clean run's,
+with one worker and with two in a group.
 
 Two runs of one simulated community (readings, telemetry, reports; incidents
 that open, escalate and close warnings) on topics of their own: one worker
-undisturbed, and one killed with kill -9 at five random moments and restarted
-at once each time. Afterwards every (warning id, revision) must mean one
+undisturbed, and one whose workers are killed with kill -9 at five random
+moments, each replaced at once. Afterwards every (warning id, revision) must mean one
 content, and the same content as in the clean run; and the state topics must
 hold the same resume point — every input offset, exactly — and the same models
 for every partition. The crashed run's input is published live (paced) while
@@ -15,14 +16,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pipeline.broker import EmbeddedBroker
 from pipeline.checkpoint_generations import PartitionFold
+from pipeline.simulation.generator import Batch
 from tests.integration.crash_run import (
     CrashRun,
     RunOutcome,
     clean_run,
     killed_run,
-    random_moments,
+    random_kills,
     simulated_input,
 )
 
@@ -47,19 +51,32 @@ def one_content_each(outcome: RunOutcome) -> dict[tuple[str, int], bytes]:
     return {key: contents.pop() for key, contents in revisions.items()}
 
 
-def test_five_kills_leave_the_warnings_and_the_state_of_a_clean_run(
-    broker: EmbeddedBroker, tmp_path: Path
-) -> None:
-    batches = simulated_input()
-    data_dir = tmp_path / "data"  # one data directory: both runs sign with the key the first worker makes
-    clean = clean_run(CrashRun(broker, tmp_path / "clean", "clean", data_dir), batches)
-    crashed_run = CrashRun(broker, tmp_path / "crashed", "crashed", data_dir)
-    killed_run(crashed_run, batches, random_moments(seed=17, count=5, low_s=0.5, high_s=12.0), publish_s=40)
-    crashed = crashed_run.outcome()
+@pytest.fixture(scope="module")
+def batches() -> list[Batch]:
+    """The simulated input, made once: every run of this module gets the very same events."""
+    return simulated_input()
 
-    expected = one_content_each(clean)
-    changes = {json.loads(value)["change"] for value in expected.values()}
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data directory: every worker signs with the state key the first one makes there."""
+    return tmp_path_factory.mktemp("crash-data")
+
+
+@pytest.fixture(scope="module")
+def clean(
+    broker: EmbeddedBroker, batches: list[Batch], data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> RunOutcome:
+    """The undisturbed run every crashed run is compared with."""
+    outcome = clean_run(CrashRun(broker, tmp_path_factory.mktemp("clean"), "clean", data_dir), batches)
+    changes = {json.loads(value)["change"] for _, value in outcome.warnings}
     assert {"opened", "resolved"} <= changes, f"the input must open and close warnings: {changes}"
+    return outcome
+
+
+def assert_same_outcome(crashed: RunOutcome, clean: RunOutcome) -> None:
+    """One content per revision, the clean run's; the same resume points and models."""
+    expected = one_content_each(clean)
     got = one_content_each(crashed)
     assert got.keys() == expected.keys(), (
         f"missing {sorted(expected.keys() - got.keys())}, extra {sorted(got.keys() - expected.keys())}"
@@ -68,3 +85,27 @@ def test_five_kills_leave_the_warnings_and_the_state_of_a_clean_run(
     assert not differing, f"revisions whose content differs from the clean run: {differing}"
     for partition, fold in clean.folds.items():
         assert comparable(crashed.folds[partition]) == comparable(fold), f"partition {partition}"
+
+
+def test_five_kills_of_a_lone_worker_leave_the_warnings_and_models_of_a_clean_run(
+    broker: EmbeddedBroker, batches: list[Batch], data_dir: Path, clean: RunOutcome, tmp_path: Path
+) -> None:
+    run = CrashRun(broker, tmp_path, "lone", data_dir)
+    killed_run(run, batches, random_kills(seed=17, count=5, workers=1, low_s=0.5, high_s=8.0), publish_s=40)
+    assert_same_outcome(run.outcome(), clean)
+
+
+def test_five_kills_among_two_workers_leave_the_warnings_and_models_of_a_clean_run(
+    broker: EmbeddedBroker, batches: list[Batch], data_dir: Path, clean: RunOutcome, tmp_path: Path
+) -> None:
+    """Each kill moves the victim's partitions to the survivor (restored from the last complete
+    checkpoint), and the replacement's arrival moves some back (checkpointed on revoke)."""
+    run = CrashRun(broker, tmp_path, "pair", data_dir)
+    killed_run(
+        run,
+        batches,
+        random_kills(seed=23, count=5, workers=2, low_s=0.5, high_s=8.0),
+        publish_s=40,
+        workers=2,
+    )
+    assert_same_outcome(run.outcome(), clean)
