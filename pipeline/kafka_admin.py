@@ -23,8 +23,11 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
         return {"max.message.bytes": str(settings.max_message_bytes)}
     if name == names.deadletter:
         return {"max.message.bytes": str(settings.max_record_bytes)}
-    if name in (names.detector_state, names.warnings_state, names.silences):
-        # Only the latest state per series (or silence) matters: compaction keeps just that.
+    if name in (names.detector_state, names.warnings_state):
+        # Only the latest state per key matters, but a value superseded by an unfinished
+        # checkpoint generation must outlive it (pipeline.checkpoint_generations): an hour.
+        return {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
+    if name == names.silences:
         return {"cleanup.policy": "compact"}
     return {}
 
