@@ -12,7 +12,11 @@ scoped to the communities it may publish for. Every token is compared (as a
 SHA-256 digest, with :func:`hmac.compare_digest`) whatever matched first, so
 the time taken says nothing about which token, or how much of it, was right.
 Refused requests (401, 403, 404, 415) produce nothing; an authenticated body
-that fails validation yields dead letters, one per rejected item.
+that fails validation yields dead letters, one per rejected item. The status
+says what became of the body: 202 when at least one event was accepted (the
+others' reasons are in the answer), 400 when it is not JSON, not events or an
+empty batch, 413 when it is too large, and 422 when it held events but every one
+was rejected (nothing will reach the pipeline).
 
 >>> from datetime import UTC, datetime
 >>> token = IngestToken(name="gw-1", token="device-token-0123456789", communities=["c1"])
@@ -54,6 +58,10 @@ _BODY_STATUS = {
     RejectReason.NOT_JSON: 400,
     RejectReason.WRONG_SHAPE: 400,
 }
+
+
+NOTHING_ACCEPTED = 422
+"""The status of a well-formed body of events of which none was valid."""
 
 
 class IngestToken(BaseModel):
@@ -171,8 +179,8 @@ class HttpIngest:
             now=now,
             max_raw_bytes=self.limits.max_message_bytes,
         )
-        if body_problems and not decoded.events:
-            status = _BODY_STATUS[body_problems[0].reason_class]
+        if not decoded.events:
+            status = _BODY_STATUS[body_problems[0].reason_class] if body_problems else NOTHING_ACCEPTED
             return IngestAnswer(status=status, body=_summary([], decoded.rejections), dead_letters=letters)
         return IngestAnswer(
             status=202,

@@ -8,6 +8,7 @@ A 202 is sent only after Kafka has acknowledged every produced message.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -15,17 +16,25 @@ from typing import Any
 import faust
 
 from pipeline.http_ingest import HttpIngest, produce_answer, request_from, response_bytes
+from pipeline.openapi import ingest_openapi
 from pipeline.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 
 
 def install_ingest(app: faust.App, ingest: HttpIngest, names: TopicNames) -> None:
-    """Serve ``POST /ingest/{kind}`` on ``app``'s web server."""
+    """Serve ``POST /ingest/{kind}`` and its OpenAPI document, ``GET /openapi.json``, on ``app``."""
 
     async def send(topic: str, key: bytes, value: bytes) -> None:
         delivery = await app.topic(topic).send(key=key, value=value)
         await delivery  # the broker's acknowledgement
+
+    document = json.dumps(ingest_openapi()).encode()
+
+    @app.page("/openapi.json")
+    async def openapi_view(web: Any, request: Any) -> Any:
+        """The OpenAPI document of this endpoint, which the answers follow (tested with schemathesis)."""
+        return web.bytes(document, headers={"Content-Type": "application/json"})
 
     @app.page("/ingest/{kind}")
     class IngestView(faust.web.View):

@@ -5,7 +5,7 @@ so the description cannot drift from what the handler accepts.
 
 >>> spec = ingest_openapi()
 >>> sorted(spec["paths"]["/ingest/{kind}"]["post"]["responses"])
-['202', '400', '401', '403', '404', '413', '415']
+['202', '400', '401', '403', '404', '413', '415', '422']
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def ingest_openapi() -> dict[str, Any]:
     one_or_many = {
         "oneOf": [
             {"$ref": "#/components/schemas/Event"},
-            {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+            {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "minItems": 1},
         ]
     }
     operation = {
@@ -100,17 +100,18 @@ def ingest_openapi() -> dict[str, Any]:
             "required": True,
             "content": {
                 JSON_CONTENT_TYPE: {"schema": one_or_many},
-                SENML_CONTENT_TYPE: {"schema": {"type": "array", "items": _SENML_RECORD}},
+                SENML_CONTENT_TYPE: {"schema": {"type": "array", "items": _SENML_RECORD, "minItems": 1}},
             },
         },
         "responses": {
-            "202": {"description": "Per-item results", **_json(_RESULTS)},
-            "400": {"description": "The body is not JSON or not events", **_json(_RESULTS)},
+            "202": {"description": "At least one event accepted; per-item results", **_json(_RESULTS)},
+            "400": {"description": "The body is not JSON, not events, or an empty batch", **_json(_RESULTS)},
             "401": {"description": "Missing or unknown bearer token", **_json(_ERROR)},
             "403": {"description": "The token may not publish for this community", **_json(_ERROR)},
             "404": {"description": "Unknown event kind", **_json(_ERROR)},
             "413": {"description": "Body or batch too large", **_json(_RESULTS)},
             "415": {"description": "Unsupported media type", **_json(_ERROR)},
+            "422": {"description": "Events, but every one was rejected: per-item reasons", **_json(_RESULTS)},
         },
     }
     return {

@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
+from pipeline.openapi import ingest_openapi
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from tests.integration.conftest import ARTIFACTS, isolated_settings, read_until
@@ -68,8 +69,12 @@ def test_the_worker_serves_http_ingest(broker: EmbeddedBroker, tmp_path: Path) -
         assert post(url, [reading()], None)[0] == 401
         status, body = post(url, [reading(), reading("cm")], TOKEN)
         assert (status, body["accepted"], body["rejected"]) == (202, 1, 1)
+        status, body = post(url, [reading("ft")], TOKEN)
+        assert (status, body["accepted"], body["rejected"]) == (422, 0, 1), "nothing accepted: 422"
+        with urllib.request.urlopen(f"{worker.base_url}/openapi.json", timeout=10) as answer:
+            assert json.loads(answer.read()) == json.loads(json.dumps(ingest_openapi()))
         records = read_until(broker, names.readings, lambda rs: len(rs) >= 1)
-        letters = read_until(broker, names.deadletter, lambda rs: len(rs) >= 1)
+        letters = read_until(broker, names.deadletter, lambda rs: len(rs) >= 2)
     assert [e["event_id"] for e in json.loads(records[0].value)] == ["w-m"]
     assert json.loads(letters[0].value)["source_topic"] == "http:/ingest/sensor_reading"
 

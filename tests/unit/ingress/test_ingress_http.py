@@ -116,9 +116,9 @@ def test_bodies_that_are_not_events_are_refused_whole_and_dead_lettered(
     assert not answer.messages
 
 
-def test_a_single_invalid_event_is_answered_with_its_reason() -> None:
+def test_a_single_invalid_event_is_answered_with_its_reason_and_422_as_nothing_was_accepted() -> None:
     answer = post(reading(extra_field=1))
-    assert answer.status == 202
+    assert answer.status == 422
     assert answer.body["items"] == [
         {
             "index": None,
