@@ -27,6 +27,7 @@ def test_coverage_guided_fuzzing_finds_no_crash(tmp_path: Path) -> None:
             "-max_len=4096",
             "-len_control=0",
             "-seed=7",
+            f"-artifact_prefix={tmp_path}/",  # a crash input lands here, not in the work tree
             str(corpus),
         ],
         capture_output=True,
