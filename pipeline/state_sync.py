@@ -81,6 +81,8 @@ class StateSync:
         self._processing = processing
         self._position_of = position_of
         self._topics = {label: app.topic(name) for label, (name, _) in books.items()}
+        self._writing = asyncio.Lock()
+        """One write at a time: a generation's states precede its marker, the next one's follow it."""
         self._generation: dict[int, int] = {}
         self._marked: dict[int, CheckpointMarker] = {}
         self.owned: set[int] = set()
@@ -92,7 +94,10 @@ class StateSync:
         """Write one generation for ``partitions`` (or every owned one); True once its markers are
         on the broker. On False nothing is lost: what failed is resent by the next write, and the
         resume point stays at the last complete generation."""
-        chosen = sorted(self.owned if partitions is None else partitions)
+        async with self._writing:
+            return await self._write(sorted(self.owned if partitions is None else partitions))
+
+    async def _write(self, chosen: list[int]) -> bool:
         async with self._processing:
             taken = {label: book.take(chosen) for label, (_, book) in self._books.items()}
             positions = {p: self._position_of(p) for p in chosen}
