@@ -48,17 +48,19 @@ class PartitionProgress:
         self._next = {key: offset for key, offset in self._next.items() if key[1] not in partitions}
 
     def caught_up(self, topic: str, partition: int, highwater: int | None) -> bool | None:
-        """True when every record below ``highwater`` is processed; None when either is unknown.
+        """True when every record below ``highwater`` is processed; None while the high watermark is
+        unknown. A partition of which nothing was processed is caught up only while it is empty.
 
         >>> progress = PartitionProgress()
         >>> progress.processed("t", 0, offset=9)
-        >>> progress.caught_up("t", 0, 10), progress.caught_up("t", 0, 12), progress.caught_up("t", 1, 3)
+        >>> progress.caught_up("t", 0, 10), progress.caught_up("t", 0, 12), progress.caught_up("t", 0, None)
         (True, False, None)
+        >>> progress.caught_up("t", 1, 3), progress.caught_up("t", 1, 0)
+        (False, True)
         """
-        following = self._next.get((topic, partition))
-        if following is None or highwater is None:
+        if highwater is None:
             return None
-        return following >= highwater
+        return self._next.get((topic, partition), 0) >= highwater
 
     def lag(self, highwaters: Mapping[tuple[str, int], int | None]) -> dict[tuple[str, int], int]:
         """Lag of every partition with a known high watermark and a known position."""

@@ -267,18 +267,25 @@ class EventProcessor:
         """On a tick, fold in everything held on partitions whose readings are caught up.
 
         Nothing earlier is still to come there, so waiting longer would only delay a
-        report-driven warning. The broker's word (``caught_up``) comes first: a worker
-        too busy to fetch also sees its readings' time stand still, and releasing then
-        would fold reports in ahead of readings still queued.
+        report-driven warning. The broker's word (``caught_up``) decides when given: a
+        worker too busy to fetch also sees its readings' time stand still, and releasing
+        then would fold reports in ahead of readings still queued; and while the broker's
+        word is not known yet (a worker just started or restarted, nothing fetched), held
+        signals stay held, or a replay after a crash would fold them in an order the
+        first run did not. Without ``caught_up`` (offline use), readings whose time stood
+        still since the last tick count as caught up.
         """
         readings = self._topics.readings
         readings_now = {p: t for (topic, p), t in self._stream_times.items() if topic == readings}
         for community in self.assessor.held_communities():
             partition = self._partition_of.get(community)
             current = readings_now.get(partition) if partition is not None else None
-            known = caught_up(partition) if caught_up is not None and partition is not None else None
-            still = current is None or current == self._readings_at_last_tick.get(partition or 0)
-            idle = known if known is not None else still
+            if caught_up is not None:
+                idle = partition is not None and caught_up(partition) is True
+            else:
+                idle = current is None or current == self._readings_at_last_tick.get(partition or 0)
+            if not idle and current is None:
+                continue  # nothing known of this partition's readings yet: keep holding
             self._merge(into, self.assessor.release(community, None if idle else current))
             if partition is not None:
                 self._changed(community, partition)
