@@ -60,8 +60,12 @@ class AssessmentPolicy:
     :class:`~pipeline.signals.SignalGate`: forwarded only while it matters, and
     with a suspected-fault finding after a spike that came straight back) and
     folded into a fresh :class:`Assessor` with the configured tier ladder, whose
-    clock follows event time. ``alert`` is 1 when a warning is opened or
-    escalated; ``tier`` follows the open warning.
+    clock follows event time. While a warning is open, every reading also ticks
+    the assessor at the device's event time, as the worker ticks it at each
+    partition's: a signal that ended with one quiet reading (the rest are dropped)
+    is then judged again once its time to live has passed, and the warning can
+    resolve. ``alert`` is 1 when a warning is opened or escalated; ``tier``
+    follows the open warning.
     """
 
     def __init__(self, settings: Settings, series: str, kind: str, model: str) -> None:
@@ -108,8 +112,8 @@ class AssessmentPolicy:
                 model=self.model,
             )
             events += assessor.observe(signal).events
-        if self._tier:
-            events += assessor.tick().events
+        if self._tier:  # the device's own stream time, as the worker passes each partition's
+            events += assessor.tick(lambda _community: observed_at).events
         for event in events:
             warning = event.warning
             self._tier = warning.tier.value if warning.status in _OPEN else 0

@@ -18,6 +18,8 @@ from detectors.ensemble import PerMetricDevice, SeriesModel
 from detectors.evaluation.replay import PolicyStep, replay
 from detectors.evaluation.replay_io import csv_files, read_device_table
 from pipeline.cli import main
+from pipeline.commands.replay import AssessmentPolicy
+from pipeline.config import Settings
 
 T0 = datetime(2024, 3, 1)
 N_ROWS = 600
@@ -261,3 +263,13 @@ def test_replay_plot_without_matplotlib_names_the_extra(
     err = capsys.readouterr().err
     assert "--plot needs matplotlib" in err and "riskwatch[plot]" in err
     assert not (tmp_path / "out").exists(), "nothing is written when the plots cannot be"
+
+
+def test_the_assessment_policy_resolves_a_warning_whose_scores_drop_at_once() -> None:
+    """Only the first quiet reading is forwarded; the ladder must still be judged again at the
+    device's event time, as the worker's tick judges a partition, or the warning never ends."""
+    policy = AssessmentPolicy(Settings(), "replay/level", "water_level", "test")
+    high, quiet = Score.of_decades(12.0, 1.0), Score.of_decades(0.1, 1.0)
+    tiers = [policy.observe(T0 + timedelta(minutes=i), high if i < 30 else quiet).tier for i in range(120)]
+    assert tiers[29] > 0, "opened on the high readings"
+    assert tiers[-1] == 0, "resolved once the quiet readings outlived the signal's time to live"
