@@ -61,7 +61,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("scenario", help="scenario file, or a packaged name: drill-50, smoke-test")
     parser.add_argument("--json", action="store_true", help="print the score card as JSON")
-    parser.add_argument("--tolerance", type=int, default=1, help="tiers a warning may be off (default 1)")
+    parser.add_argument(
+        "--tolerance",
+        type=int,
+        default=1,
+        help="tiers a warning may be off on the card's second line; the headline is exact (default 1)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     parser.add_argument(
         "--speedup",

@@ -6,9 +6,11 @@ Rules (event time throughout, so a replay scores the same):
   communities, is dated between its start and its end. The first such revision
   gives the **detection delay** (from the incident's start); the most serious
   tier among them is the **tier reached**; escalations and de-escalations among
-  them count as **tier changes**, and more than one warning id as re-opening
-  (both are flapping). It **passes** when warned within its allowed delay at its
-  expected tier ± ``tolerance``.
+  them count as **tier changes** (the most of any one of its warnings: an
+  air-pollution episode warns each of its communities), and more than one
+  warning id per community as re-opening (both are flapping). It is **exact**
+  when warned within its allowed delay at exactly its expected tier, the
+  headline; it **passes** at its expected tier ± ``tolerance``.
 * A **decoy is quiet** unless a hazard warning (any hazard except
   ``device_fault``, which is the right answer to a broken device) in its
   community is opened or escalated between its start and ``DECOY_GRACE`` after
@@ -69,6 +71,8 @@ class IncidentScore(StrictModel):
     max_delay_s: float
     on_time: bool
     tier_ok: bool
+    exact: bool
+    """Warned in time at exactly the expected tier."""
     tier_changes: int
     episodes: int
     communities_warned: int
@@ -92,8 +96,11 @@ class Totals(StrictModel):
     incidents: int
     warned: int
     passed: int
+    exact: int
     recall: float
     pass_rate: float
+    exact_rate: float
+    max_tier_changes: int
     median_delay_s: float | None
     max_delay_s: float | None
     decoys: int
@@ -164,6 +171,9 @@ def _score_incident(incident: TrueIncident, episodes: list[_Episode], tolerance:
     reached = max((r.tier for _, r in revisions), key=lambda t: t.severity, default=None)
     on_time = delay is not None and delay <= incident.max_delay_s
     tier_ok = reached is not None and abs(reached.severity - incident.expected_tier.severity) <= tolerance
+    changes: dict[str, int] = defaultdict(int)
+    for episode, revision in revisions:
+        changes[episode.warning_id] += revision.change in _TIER_CHANGES
     return IncidentScore(
         id=incident.id,
         kind=incident.kind,
@@ -175,7 +185,8 @@ def _score_incident(incident: TrueIncident, episodes: list[_Episode], tolerance:
         max_delay_s=incident.max_delay_s,
         on_time=on_time,
         tier_ok=tier_ok,
-        tier_changes=sum(1 for _, r in revisions if r.change in _TIER_CHANGES),
+        exact=warned and on_time and reached is incident.expected_tier,
+        tier_changes=max(changes.values(), default=0),
         episodes=len({e.warning_id for e, _ in revisions}),
         communities_warned=len({e.community_id for e, _ in revisions}),
         other_hazards=other,
@@ -239,8 +250,11 @@ def score(truth: GroundTruth, warnings: Iterable[RiskWarning], tolerance: int = 
             incidents=count,
             warned=sum(i.warned for i in incidents),
             passed=sum(i.passed for i in incidents),
+            exact=sum(i.exact for i in incidents),
             recall=sum(i.warned for i in incidents) / count if count else 1.0,
             pass_rate=sum(i.passed for i in incidents) / count if count else 1.0,
+            exact_rate=sum(i.exact for i in incidents) / count if count else 1.0,
+            max_tier_changes=max((i.tier_changes for i in incidents), default=0),
             median_delay_s=statistics.median(delays) if delays else None,
             max_delay_s=max(delays) if delays else None,
             decoys=len(decoys),
@@ -265,15 +279,16 @@ def _seconds(value: float | None) -> str:
 
 def format_scorecard(card: ScoreCard) -> str:
     """The score card as a table for people."""
-    lines = [f"Drill score card: {card.scenario} (tier tolerance ± {card.tolerance})", "", "Incidents"]
+    lines = [f"Drill score card: {card.scenario} (graded at the exact tier; ± {card.tolerance} shown too)"]
+    lines += ["", "Incidents"]
     lines.append(
         f"  {'id':<18} {'kind':<16} {'result':<7} {'delay':>9} {'allowed':>9}  "
         f"{'expected':<10} {'reached':<10} {'changes':>7} {'episodes':>8}  other hazards"
     )
     for i in card.incidents:
-        result = "PASS" if i.passed else ("late" if i.warned and not i.on_time else "MISS")
-        if i.warned and i.on_time and not i.tier_ok:
-            result = "TIER"
+        result = "PASS" if i.exact else ("late" if i.warned and not i.on_time else "MISS")
+        if i.warned and i.on_time and not i.exact:
+            result = f"±{card.tolerance}" if i.tier_ok else "TIER"
         lines.append(
             f"  {i.id:<18} {i.kind.value:<16} {result:<7} {_seconds(i.delay_s):>9} "
             f"{_seconds(i.max_delay_s):>9}  {_tier(i.expected_tier):<10} {_tier(i.tier_reached):<10} "
@@ -288,8 +303,10 @@ def format_scorecard(card: ScoreCard) -> str:
     lines += [
         "",
         "Totals",
-        f"  incidents warned {t.warned}/{t.incidents} (recall {t.recall:.0%}); "
-        f"passed (in time, tier ± {card.tolerance}) {t.passed}/{t.incidents} ({t.pass_rate:.0%})",
+        f"  at the exact tier, in time: {t.exact}/{t.incidents} ({t.exact_rate:.0%})",
+        f"  within ± {card.tolerance} tier, in time: {t.passed}/{t.incidents} ({t.pass_rate:.0%}); "
+        f"warned {t.warned}/{t.incidents} (recall {t.recall:.0%})",
+        f"  tier changes of one warning: at most {t.max_tier_changes}",
         f"  detection delay: median {_seconds(t.median_delay_s)}, max {_seconds(t.max_delay_s)}",
         f"  decoys quiet {t.decoys_quiet}/{t.decoys}",
         f"  hazard warnings {t.hazard_warnings}: true {t.true_warnings}, cross-hazard "

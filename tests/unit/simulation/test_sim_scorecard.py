@@ -60,7 +60,7 @@ def warning(
 def test_a_warning_in_time_at_the_expected_tier_passes_with_its_delay() -> None:
     card = score(truth([gas()]), [warning(63, Tier.II)])
     result = card.incidents[0]
-    assert (result.warned, result.on_time, result.tier_ok, result.passed) == (True, True, True, True)
+    assert (result.warned, result.on_time, result.tier_ok, result.passed, result.exact) == (True,) * 5
     assert result.delay_s == 180 and result.tier_reached is Tier.II
     assert card.totals.recall == 1.0 and card.totals.precision == 1.0
 
@@ -71,11 +71,27 @@ def test_a_late_warning_is_warned_but_does_not_pass() -> None:
 
 
 @pytest.mark.parametrize(("reached", "ok"), [(Tier.I, True), (Tier.III, True), (Tier.IV, False)])
-def test_the_tier_may_be_off_by_the_tolerance(reached: Tier, ok: bool) -> None:
-    assert score(truth([gas()]), [warning(62, reached)]).incidents[0].tier_ok is ok
+def test_the_tier_may_be_off_by_the_tolerance_but_is_exact_only_at_the_expected_tier(
+    reached: Tier, ok: bool
+) -> None:
+    result = score(truth([gas()]), [warning(62, reached)]).incidents[0]
+    assert (result.tier_ok, result.exact) == (ok, False)
     assert score(truth([gas()]), [warning(62, reached)], tolerance=0).incidents[0].tier_ok is (
         reached is Tier.II
     )
+
+
+def test_tier_changes_are_counted_per_warning_and_the_most_of_any_one_is_reported() -> None:
+    revisions = [
+        warning(62, Tier.IV),
+        warning(63, Tier.III, WarningChange.ESCALATED, revision=2, opened_minute=62),
+        warning(64, Tier.II, WarningChange.ESCALATED, revision=3, opened_minute=62),
+        warning(62, Tier.IV, community="c002", warning_id="w2"),
+        warning(64, Tier.III, WarningChange.ESCALATED, revision=2, community="c002", warning_id="w2"),
+    ]
+    episode = gas().model_copy(update={"communities": ["c001", "c002"]})
+    card = score(truth([episode]), revisions)
+    assert (card.incidents[0].tier_changes, card.totals.max_tier_changes) == (2, 2)
 
 
 def test_the_most_serious_tier_counts_and_every_change_of_tier_is_flapping() -> None:
@@ -136,7 +152,8 @@ def test_totals_give_recall_pass_rate_and_median_and_max_delay() -> None:
         warning(69, Tier.I, community="c009", warning_id="wc"),
     ]
     totals = score(truth(incidents), warnings).totals
-    assert (totals.warned, totals.passed) == (3, 2)
+    assert (totals.warned, totals.passed, totals.exact) == (3, 2, 1)
+    assert totals.exact_rate == pytest.approx(1 / 3)
     assert totals.recall == 1.0 and totals.pass_rate == pytest.approx(2 / 3)
     assert (totals.median_delay_s, totals.max_delay_s) == (300, 540)
 
@@ -149,5 +166,6 @@ def test_no_incidents_and_no_warnings_is_a_clean_card() -> None:
 def test_the_printed_card_names_every_incident_decoy_and_verdict() -> None:
     card = score(truth([gas("hit", "c001"), gas("miss", "c002")], [stuck()]), [warning(62, Tier.III)])
     text = format_scorecard(card)
-    assert "hit" in text and "PASS" in text and "miss" in text and "MISS" in text
+    assert "hit" in text and "±1" in text and "miss" in text and "MISS" in text
+    assert "at the exact tier, in time: 0/2" in text and "within ± 1 tier, in time: 1/2" in text
     assert "stuck" in text and "quiet" in text and "recall 50%" in text
