@@ -50,3 +50,44 @@ class Tier(IntEnum):
     def label(self) -> str:
         """Human label such as ``'III yellow'``."""
         return f"{self.name} {self.colour}"
+
+
+class Impact(StrEnum):
+    """How bad a hazard is, on four steps that line up with the tiers (the impact axis).
+
+    The assessment grades a hazard's magnitude against the site's lines or the
+    hazard's scale, and its extent, onto these steps; the tier then comes from
+    impact and likelihood together (``pipeline.assess.tiers``). A string enum on
+    purpose: an integer one would compare equal to the tier of the opposite end.
+
+    >>> Impact.SEVERE.rank, Impact.SEVERE.tier.label, Impact.of(Tier.III)
+    (3, 'II orange', <Impact.MODERATE: 'moderate'>)
+    """
+
+    MINOR = "minor"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+    EXTREME = "extreme"
+
+    @property
+    def rank(self) -> int:
+        """1 for MINOR up to 4 for EXTREME (compare impacts with this)."""
+        return _IMPACT_RANKS[self]
+
+    @property
+    def tier(self) -> Tier:
+        """The tier whose harm this impact matches: MINOR IV … EXTREME I."""
+        return Tier(5 - self.rank)
+
+    @classmethod
+    def of(cls, tier: Tier) -> Impact:
+        """The impact step that matches ``tier`` (IV MINOR … I EXTREME)."""
+        return cls.at(tier.severity)
+
+    @classmethod
+    def at(cls, rank: int) -> Impact:
+        """The impact of ``rank`` (1 MINOR … 4 EXTREME)."""
+        return list(cls)[rank - 1]
+
+
+_IMPACT_RANKS = {impact: rank for rank, impact in enumerate(Impact, start=1)}

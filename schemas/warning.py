@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from schemas.envelope import StrictModel
-from schemas.hazard import Hazard, Tier
+from schemas.hazard import Hazard, Impact, Tier
 from schemas.types import FiniteFloat, Identifier, ShortText, Timestamp
 
 SeriesKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,200}$")]
@@ -57,6 +57,10 @@ class Evidence(StrictModel):
     model: ShortText = Field(description="Detector kind and version that produced the score.")
 
 
+TierAxis = Literal["impact", "likelihood", "both"]
+"""The axis that holds a tier where it is (the one whose rise alone would raise it), or both."""
+
+
 class RiskWarning(StrictModel):
     """One revision of a warning about one hazard in one community."""
 
@@ -69,7 +73,16 @@ class RiskWarning(StrictModel):
     change: WarningChange
     opened_at: Timestamp
     updated_at: Timestamp
-    risk: Probability = Field(description="Fused risk that drove the tier, 0–1.")
+    risk: Probability = Field(description="Fused risk (the likelihood axis: how sure), 0–1.")
+    impact: Impact | None = Field(
+        default=None,
+        description="The impact axis (how bad): minor, moderate, severe or extreme, from the "
+        "hazard's magnitude against its lines and its extent; None for a district roll-up.",
+    )
+    tier_set_by: TierAxis | None = Field(
+        default=None,
+        description="Which axis holds the tier where it is: more of that axis alone would raise it.",
+    )
     caused_by: ShortText = Field(description="'riskwatch/assessment' or the operator's name.")
     comment: ShortText | None = None
     evidence: Annotated[list[Evidence], Field(max_length=50)] = Field(default_factory=list)

@@ -157,8 +157,8 @@ class Assessor:
         oldest = at - self.config.fusion.signal_ttl
         for key in [k for k, s in held.items() if s.observed_at < oldest]:
             del held[key]
-        hazard = self.config.fusion.hazard_of(signal)
-        self._assess(community, at, out, None if hazard is None else frozenset({hazard}))
+        hazards = self.config.fusion.hazards_of(signal)
+        self._assess(community, at, out, hazards or None)
         return out
 
     def hold(self, signal: SourceSignal) -> None:
@@ -410,7 +410,7 @@ class Assessor:
     ) -> None:
         """Fuse and step the ladders of ``hazards`` (all: for device health, or a silent community)."""
         signals = list(self._state.signals.get(community, {}).values())
-        risks, faults = fuse(self.config.fusion, signals, at, hazards)
+        risks, faults = fuse(self.config.fusion, signals, at, hazards, lambda: self._open_hazards(community))
         by_hazard = {risk.hazard: risk for risk in risks}
         for key, ladder in self._state.ladders.items():
             area, _, name = key.partition("|")
@@ -422,12 +422,21 @@ class Assessor:
             self._step(community, by_hazard[hazard], at, out)
         self._record_faults(community, faults, hazards, out)
 
+    def _open_hazards(self, community: str) -> frozenset[Hazard]:
+        """The hazards whose ladder holds a tier in ``community``."""
+        return frozenset(
+            hazard
+            for hazard in WARNING_HAZARDS
+            if (ladder := self._state.ladders.get(f"{community}|{hazard.value}")) is not None
+            and ladder.tier is not None
+        )
+
     def _step(self, community: str, risk: HazardRisk, at: datetime, out: AssessmentOutput) -> None:
         now = self.clock.now()
         ladder_key = f"{community}|{risk.hazard.value}"
         ladder = self._state.ladders.get(ladder_key, LadderState())
         at = max(at, ladder.last_at or at)  # a late input is folded in at the latest time seen
-        ladder, change = advance(self.config.tiers, ladder, at, risk.risk, risk.warming_up)
+        ladder, change = advance(self.config.tiers, ladder, at, risk.risk, risk.impact, risk.warming_up)
         self._state.ladders[ladder_key] = ladder
         key = f"community|{community}|{risk.hazard.value}"
         episode = self._state.episodes.get(key)
@@ -435,6 +444,7 @@ class Assessor:
             "flapping": ladder.flapping,
             "basis": _basis(risk),
             "witnesses": risk.witnesses,
+            "trend": ladder.trend,
         }
         if change is None:
             if episode is not None:
@@ -450,7 +460,17 @@ class Assessor:
         else:
             evidence = risk.evidence() or None
             tier = ladder.tier or episode.warning.tier
-            episode = revise(episode, change, tier=tier, at=at, now=now, risk=risk.risk, evidence=evidence)
+            episode = revise(
+                episode,
+                change,
+                tier=tier,
+                at=at,
+                now=now,
+                risk=risk.risk,
+                evidence=evidence,
+                impact=risk.impact,
+                tier_set_by=self.config.tiers.set_by(risk.risk, risk.impact),
+            )
             episode = episode.model_copy(
                 update={
                     "latest": episode.latest.model_copy(update=context),
@@ -482,6 +502,8 @@ class Assessor:
             risk=risk.risk,
             caused_by=ASSESSMENT_ACTOR,
             evidence=risk.evidence(),
+            impact=risk.impact,
+            tier_set_by=self.config.tiers.set_by(risk.risk, risk.impact),
         )
         event = WarningEvent.model_validate(
             {

@@ -7,12 +7,16 @@ Every :class:`~pipeline.assess.episodes.WarningEvent` becomes one CAP alert:
   Update and Cancel carry ``references`` to every earlier message of the
   episode (``sender,identifier,sent`` triples), and ``incidents`` is the
   warning id, so a client groups the messages of one episode;
-* ``severity`` IV → Minor, III → Moderate, II → Severe, I → Extreme, and the
-  level as ``parameter`` ``CN_WARNING_LEVEL`` = ``III;yellow``;
-* ``urgency`` and ``certainty`` from what the warning rests on: a live limit
-  exceedance is Immediate / Observed, corroborated sources Expected / Likely,
-  a single model score Expected / Likely or Possible; a cancelled warning is
-  Past, and a false alarm Unlikely;
+* the two axes the tier came from, as CAP 1.2 §3.2.2 keeps them apart:
+  ``severity`` from the **impact** (minor → Minor … extreme → Extreme; a
+  district roll-up, which has no impact of its own, from its tier),
+  ``certainty`` from the **likelihood** (a live limit exceedance, or a risk at
+  tier I's near-certain threshold, is Observed; a risk above 0.5 Likely, CAP's
+  "p > ~50 %"; else Possible; a false alarm Unlikely), ``urgency`` from the
+  **trend and onset** (a live limit exceedance or a rising trend is Immediate,
+  otherwise Expected; a cancelled warning Past);
+* the tier stays the level: ``parameter`` ``CN_WARNING_LEVEL`` = ``III;yellow``,
+  beside ``RISKWATCH_IMPACT`` and ``RISKWATCH_TIER_SET_BY``;
 * ``area``: the community's (or district's) description and geocode.
 
 Times are written as CAP 1.2 §3.3.2 asks: seconds, no fraction, a numeric
@@ -31,13 +35,19 @@ from xml.etree import ElementTree
 
 from pipeline.assess.config import Area, AssessmentConfig
 from pipeline.assess.episodes import WarningEvent
-from schemas.hazard import Hazard, Tier
+from schemas.hazard import Hazard, Impact, Tier
 from schemas.warning import RiskWarning, WarningChange
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 LEVEL_PARAMETER = "CN_WARNING_LEVEL"
 
-SEVERITY: dict[Tier, str] = {Tier.IV: "Minor", Tier.III: "Moderate", Tier.II: "Severe", Tier.I: "Extreme"}
+SEVERITY: dict[Impact, str] = {
+    Impact.MINOR: "Minor",
+    Impact.MODERATE: "Moderate",
+    Impact.SEVERE: "Severe",
+    Impact.EXTREME: "Extreme",
+}
+"""CAP ``severity`` of each impact step (CAP 1.2 §3.2.2: the four severities name the same harms)."""
 
 CATEGORY: dict[Hazard, str] = {
     Hazard.FLOOD: "Met",
@@ -76,16 +86,21 @@ def _msg_type(change: WarningChange) -> str:
     return "Update"
 
 
-def _urgency_certainty(event: WarningEvent) -> tuple[str, str]:
+def _urgency_certainty(config: AssessmentConfig, event: WarningEvent) -> tuple[str, str]:
     warning = event.warning
     if warning.change is WarningChange.FALSE_ALARM:
         return "Past", "Unlikely"
-    certainty = {"limit": "Observed", "corroborated": "Likely"}.get(event.basis)
-    if certainty is None:
-        certainty = "Likely" if warning.risk >= 0.85 else "Possible"
+    if event.basis == "limit" or warning.risk >= config.tiers.enter_of(Tier.I):
+        certainty = "Observed"
+    else:
+        certainty = "Likely" if warning.risk > 0.5 else "Possible"
     if warning.change is WarningChange.RESOLVED:
         return "Past", certainty
-    return ("Immediate" if event.basis == "limit" else "Expected"), certainty
+    return ("Immediate" if event.basis == "limit" or event.trend == "rising" else "Expected"), certainty
+
+
+def _impact(event: WarningEvent) -> Impact:
+    return event.warning.impact or Impact.of(event.warning.tier)
 
 
 def _response(warning: RiskWarning) -> str:
@@ -110,7 +125,9 @@ def _pair(parent: ElementTree.Element, tag: str, name: str, value: str) -> None:
 def _description(event: WarningEvent) -> str:
     warning = event.warning
     lines = [
-        f"{warning.change.value.replace('_', ' ')} by {warning.caused_by}; fused risk {warning.risk:.3f}"
+        f"{warning.change.value.replace('_', ' ')} by {warning.caused_by}; likelihood (fused risk) "
+        f"{warning.risk:.3f}, impact {_impact(event).value}, trend {event.trend}"
+        f"{f'; the tier is set by {warning.tier_set_by}' if warning.tier_set_by else ''}"
         f"{' (flapping: tier held)' if event.flapping else ''}."
     ]
     if event.witnesses:
@@ -165,9 +182,9 @@ def render_cap(config: AssessmentConfig, event: WarningEvent, expires_after: tim
     hazard_name = warning.hazard.value.replace("_", " ")
     _sub(info, "event", hazard_name)
     _sub(info, "responseType", _response(warning))
-    urgency, certainty = _urgency_certainty(event)
+    urgency, certainty = _urgency_certainty(config, event)
     _sub(info, "urgency", urgency)
-    _sub(info, "severity", SEVERITY[warning.tier])
+    _sub(info, "severity", SEVERITY[_impact(event)])
     _sub(info, "certainty", certainty)
     if expires_after is not None:
         _sub(info, "expires", cap_time(warning.updated_at + expires_after))
@@ -178,6 +195,9 @@ def render_cap(config: AssessmentConfig, event: WarningEvent, expires_after: tim
     _pair(info, "parameter", LEVEL_PARAMETER, f"{warning.tier.name};{warning.tier.colour}")
     _pair(info, "parameter", "RISKWATCH_STATUS", warning.status.value)
     _pair(info, "parameter", "RISKWATCH_RISK", f"{warning.risk:.3f}")
+    _pair(info, "parameter", "RISKWATCH_IMPACT", _impact(event).value)
+    if warning.tier_set_by:
+        _pair(info, "parameter", "RISKWATCH_TIER_SET_BY", warning.tier_set_by)
     for area in _areas(config, event):
         area_element = _sub(info, "area")
         _sub(area_element, "areaDesc", area.description)

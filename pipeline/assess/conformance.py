@@ -2,7 +2,8 @@
 
 Each scenario drives a whole :class:`~pipeline.assess.assessor.Assessor` with
 one sensor of one community and a :class:`~pipeline.clock.ManualClock` (its
-score is the fused risk: no witness minimum, no lone-witness cap); risk
+score is the fused risk: no witness minimum, no lone-witness cap; its reading
+is an extreme impact, so the likelihood axis alone moves the tier); risk
 levels and durations are derived from the policy under test (a level "inside
 II" lies between II's and I's enter thresholds), so the same suite checks any
 policy. One parametrised test runs it over every policy the project ships.
@@ -24,6 +25,7 @@ from pipeline.assess.assessor import AssessmentOutput, Assessor
 from pipeline.assess.config import AssessmentConfig
 from pipeline.assess.episodes import NoticeKind, Notification, WarningEvent
 from pipeline.assess.fusion import FusionConfig, SourceSignal
+from pipeline.assess.impact import ImpactConfig
 from pipeline.assess.silences import Silence
 from pipeline.assess.tiers import LADDER, TierPolicy
 from pipeline.clock import ManualClock
@@ -34,6 +36,8 @@ from schemas.warning import WarningChange, WarningStatus
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 COMMUNITY = "conformance-c1"
 _RISES = (WarningChange.OPENED, WarningChange.ESCALATED)
+EXTREME_RISE_M = 5.0
+"""The one sensor's water rise: beyond every flood line, so its impact is extreme."""
 
 
 def inside(policy: TierPolicy, tier: Tier) -> float:
@@ -54,7 +58,8 @@ class PolicyRun:
     def __init__(self, policy: TierPolicy) -> None:
         self.policy = policy
         self.config = AssessmentConfig(
-            tiers=policy, fusion=FusionConfig(witness_min=1e-9, lone_witness_cap=1.0)
+            tiers=policy,
+            fusion=FusionConfig(witness_min=1e-9, lone_witness_cap=1.0, impact=ImpactConfig(extent={})),
         )
         self.clock = ManualClock(START)
         self.assessor = Assessor(self.config, self.clock)
@@ -73,6 +78,8 @@ class PolicyRun:
             device_id="s-1",
             observed_at=self.clock.now(),
             score=risk,
+            value=EXTREME_RISE_M,
+            expected=0.0,
             model="conformance",
             warming_up=warming_up,
         )

@@ -25,9 +25,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.assess.tiers import Trend
 from schemas.feedback import Feedback, FeedbackAction
-from schemas.hazard import Hazard, Tier
-from schemas.warning import Evidence, RiskWarning, WarningChange, WarningStatus
+from schemas.hazard import Hazard, Impact, Tier
+from schemas.warning import Evidence, RiskWarning, TierAxis, WarningChange, WarningStatus
 
 ASSESSMENT_ACTOR = "riskwatch/assessment"
 """``caused_by`` of changes the assessment made (operators' changes carry their name)."""
@@ -84,6 +85,8 @@ class WarningEvent(BaseModel):
     basis: Basis = "single"
     witnesses: tuple[str, ...] = ()
     """The independent witnesses the current risk rests on (``device:wl-1``, ``reporters:police``)."""
+    trend: Trend = "steady"
+    """Where the grade went over the ladder's last inputs (CAP urgency: rising is Immediate)."""
     linked_warning_ids: tuple[str, ...] = ()
     """For a district warning: the community warnings it rolls up."""
     covers: tuple[str, ...] = ()
@@ -221,10 +224,13 @@ def revise(
     caused_by: str = ASSESSMENT_ACTOR,
     comment: str | None = None,
     context: dict[str, object] | None = None,
+    impact: Impact | None = None,
+    tier_set_by: TierAxis | None = None,
 ) -> EpisodeState:
     """The next revision of the episode, caused by ``change`` at event time ``at``.
 
     ``updated_at`` never goes back: a late input revises at the latest time seen.
+    ``risk``, ``evidence``, ``impact`` and ``tier_set_by`` keep their last values when not given.
     """
     old = state.warning
     warning = old.model_copy(
@@ -238,6 +244,8 @@ def revise(
             "caused_by": caused_by,
             "comment": comment,
             "evidence": old.evidence if evidence is None else evidence,
+            "impact": old.impact if impact is None else impact,
+            "tier_set_by": old.tier_set_by if tier_set_by is None else tier_set_by,
         }
     )
     latest = state.latest.model_copy(

@@ -12,6 +12,15 @@ independent sources agreeing give a higher risk than either alone, so they
 raise confidence and may raise the tier. One witness alone never exceeds
 ``lone_witness_cap``.
 
+**One incident, one warning**: a signal of a type listed in
+:attr:`FusionConfig.explained_by` speaks for the explaining hazard instead of
+its own while that hazard is live in the community (its warning is open, or a
+sensor of its own witnesses it): the CO a fire makes strengthens the fire
+warning instead of opening a gas-leak warning.
+
+Each hazard's risk comes with its *impact* (:mod:`pipeline.assess.impact`),
+graded from the counted witnesses only.
+
 A device whose health finding says it is faulty is *suspect*: its readings
 count only when another, healthy witness corroborates them; a lone spike from
 it yields a :class:`DeviceFault` notice instead of a hazard risk. A device
@@ -32,15 +41,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.assess.impact import ImpactConfig, impact_of
 from pipeline.sensor_profiles import SENSOR_PROFILES
 from schemas.events import ReporterRole
-from schemas.hazard import Hazard
+from schemas.hazard import Hazard, Impact
 from schemas.warning import Evidence
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -115,6 +126,10 @@ def _default_report_hazards() -> dict[str, Hazard]:
     return {hazard.value: hazard for hazard in WARNING_HAZARDS}
 
 
+def _default_explained_by() -> dict[str, Hazard]:
+    return {"gas_co": Hazard.FIRE, "power": Hazard.FLOOD}
+
+
 def _default_credibility() -> dict[ReporterRole, float]:
     return {
         ReporterRole.RESIDENT: 0.6,
@@ -132,6 +147,11 @@ class FusionConfig(BaseModel):
     sensor_hazards: dict[str, Hazard] = Field(default_factory=_default_sensor_hazards)
     """Sensor type → hazard; by default the product's sensor profiles (a falling supply
     voltage is a power outage, rising smoke a fire…)."""
+    explained_by: dict[str, Hazard] = Field(default_factory=_default_explained_by)
+    """Signal type → the hazard that explains it while live: CO rises in every fire (incomplete
+    combustion; EN 50291-1 CO alarms sound in smoky fires), and mains voltage dips and trips
+    when water reaches switchgear and basements in a flood. A hazard with no rule here is
+    never re-assigned: methane is not made by a fire, so a gas leak during a fire still warns."""
     report_hazards: dict[str, Hazard] = Field(default_factory=_default_report_hazards)
     """Report category → hazard; by default each warning hazard is its own category
     (``other`` maps to nothing: it goes to the classifier, not to a warning)."""
@@ -169,6 +189,8 @@ class FusionConfig(BaseModel):
     limit_strength: Unit = 0.9
     """A physical limit exceedance is at least this strong (between II and I alone;
     red as soon as anything corroborates it)."""
+    impact: ImpactConfig = ImpactConfig()
+    """The impact scales and the extent rule (:mod:`pipeline.assess.impact`)."""
     finding_min: Unit = 0.5
     """A device health finding counts from this score."""
     suspect_findings: frozenset[str] = frozenset({"suspected_fault", "stuck", "fault", "degraded"})
@@ -186,12 +208,18 @@ class FusionConfig(BaseModel):
         return timedelta(seconds=self.signal_ttl_s)
 
     def hazard_of(self, signal: SourceSignal) -> Hazard | None:
-        """The hazard a sensor or report signal speaks about (``None`` for device health)."""
+        """The hazard a sensor or report signal speaks about on its own (``None`` for device health)."""
         if signal.source == "sensor":
             return self.sensor_hazards.get(signal.signal_type)
         if signal.source == "report":
             return self.report_hazards.get(signal.signal_type)
         return None
+
+    def hazards_of(self, signal: SourceSignal) -> frozenset[Hazard]:
+        """Every hazard ``signal`` may speak for: its own, and the one that may explain it."""
+        own = self.hazard_of(signal)
+        explainer = self.explained_by.get(signal.signal_type) if signal.source == "sensor" else None
+        return frozenset(h for h in (own, explainer) if h is not None)
 
 
 def sensor_score(surprise: float, midpoint: float = 5.0, width: float = 1.5) -> float:
@@ -219,6 +247,8 @@ class HazardRisk:
     """Counted witnesses' signals first, then live signals that did not count."""
     warming_up: bool = False
     limit_exceeded: bool = False
+    impact: Impact = Impact.MINOR
+    """How bad, from the counted witnesses' magnitude and extent (:mod:`pipeline.assess.impact`)."""
 
     def evidence(self) -> list[Evidence]:
         """The signals as warning evidence (built only when a warning changes)."""
@@ -262,15 +292,35 @@ def _device_findings(config: FusionConfig, signals: list[SourceSignal]) -> dict[
     }
 
 
+def _is_live(
+    config: FusionConfig, signals: list[SourceSignal], hazard: Hazard, open_hazards: frozenset[Hazard]
+) -> bool:
+    """Whether ``hazard`` explains others now: open, or witnessed by a sensor no rule re-assigns."""
+    return hazard in open_hazards or any(
+        signal.source == "sensor"
+        and signal.signal_type not in config.explained_by
+        and max(signal.score, config.limit_strength if signal.limit_exceeded else 0.0) >= config.witness_min
+        and config.hazard_of(signal) is hazard
+        for signal in signals
+    )
+
+
 def _witnesses(
     config: FusionConfig,
     signals: list[SourceSignal],
     findings: dict[str, SourceSignal],
     hazards: frozenset[Hazard] | None,
+    open_hazards: Callable[[], frozenset[Hazard]],
 ) -> dict[Hazard, dict[str, _Witness]]:
     grouped: dict[Hazard, dict[str, _Witness]] = defaultdict(dict)
+    live: dict[Hazard, bool] = {}  # worked out only for the explainers of signals present
     for signal in signals:
         hazard = config.hazard_of(signal)
+        explainer = config.explained_by.get(signal.signal_type) if signal.source == "sensor" else None
+        if explainer is not None:
+            if explainer not in live:
+                live[explainer] = _is_live(config, signals, explainer, open_hazards())
+            hazard = explainer if live[explainer] else hazard
         if hazard is None or (hazards is not None and hazard not in hazards):
             continue
         finding = findings.get(signal.device_id or "")
@@ -317,20 +367,23 @@ def fuse(
     signals: list[SourceSignal],
     at: datetime,
     hazards: frozenset[Hazard] | None = None,
+    open_hazards: Callable[[], frozenset[Hazard]] = frozenset,
 ) -> tuple[list[HazardRisk], list[DeviceFault]]:
     """Fuse one community's live signals (observed within the TTL before ``at``).
 
     Returns a risk for every hazard some signal speaks about (only those in
     ``hazards`` when given), and the device-fault notices: one per unhealthy
     device, and one per suspect device whose lone readings were withheld from
-    a hazard.
+    a hazard. ``open_hazards()`` gives the hazards with an open warning in the
+    community (asked only when a signal may be explained): they explain signals
+    as :attr:`FusionConfig.explained_by` says.
     """
     oldest = at - config.signal_ttl
     live = [s for s in signals if oldest <= s.observed_at <= at]
     findings = _device_findings(config, live)
     risks: list[HazardRisk] = []
     faults: list[DeviceFault] = []
-    for hazard, witnesses in sorted(_witnesses(config, live, findings, hazards).items()):
+    for hazard, witnesses in sorted(_witnesses(config, live, findings, hazards, open_hazards).items()):
         strong = {name: w for name, w in witnesses.items() if w.strength >= config.witness_min}
         healthy = {name: w for name, w in strong.items() if w.suspect_finding is None}
         counted = strong if healthy else {}
@@ -360,6 +413,7 @@ def fuse(
                 signals=tuple(seen),
                 warming_up=any(s.warming_up for s in used) and not any(s.limit_exceeded for s in used),
                 limit_exceeded=any(s.limit_exceeded for s in used),
+                impact=impact_of(config.impact, hazard, used),
             )
         )
     faults.extend(

@@ -1,16 +1,26 @@
 """The four-tier ladder (IV blue · III yellow · II orange · I red) for one (community, hazard).
 
-:func:`advance` folds one fused risk into a :class:`LadderState` and says how
-the tier moved. Rules, in order:
+A tier says how bad, not how surprised. Each input has two axes: the fused
+risk (*likelihood*: how sure, :mod:`pipeline.assess.fusion`) and the *impact*
+(how bad, :mod:`pipeline.assess.impact`). The risk is cut into four likelihood
+levels by the enter (or, for holding a tier, the exit) thresholds, and the
+tier is the cell of :attr:`TierPolicy.matrix` at (likelihood level, impact),
+as impact-based warnings of national weather services do. By default the tier
+is the lesser of the two axes: a surprising but small deviation stays IV, and
+I red needs an extreme impact *and* near-certain, corroborated evidence.
+
+:func:`advance` folds one (risk, impact) input into a :class:`LadderState` and
+says how the tier moved. Rules, in order:
 
 * **Enter, N of M**: a tier is reached when at least ``enter_n`` of the last
-  ``enter_m`` risks are at or above its enter threshold; the most serious such
-  tier is taken at once (a jump skips tiers).
+  ``enter_m`` inputs grade at or above it (by the enter thresholds); the most
+  serious such tier is taken at once (a jump skips tiers).
 * **Warm-up cap**: while the evidence comes from models still warming up the
   ladder does not go above IV.
-* **Exit, hysteresis and dwell**: the tier drops one step after the risk has
-  stayed below the tier's (lower) exit threshold for ``exit_dwell_s``; the next
-  step needs another full dwell.
+* **Exit, hysteresis and dwell**: the tier drops one step after the inputs have
+  graded below it for ``exit_dwell_s`` (graded by the lower exit thresholds and
+  the impact one step up, :meth:`TierPolicy.grade`); the next step needs another
+  full dwell.
 * **Flapping**: ``flap_max_reversals`` reversals of direction (a rise after a
   fall, or a fall after a rise) within ``flap_window_s`` mark the ladder
   flapping; while flapping it does not step down (rises still pass), so the
@@ -24,29 +34,48 @@ Times are the inputs' event times, so a replay decides the same way.
 >>> from datetime import UTC, datetime, timedelta
 >>> policy, state = TierPolicy(), LadderState()
 >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
->>> state, change = advance(policy, state, t0, 0.9, False)
+>>> state, change = advance(policy, state, t0, 0.9, Impact.EXTREME, False)
 >>> change is None   # one high risk is 1 of the last 3: not yet
 True
->>> state, change = advance(policy, state, t0 + timedelta(minutes=1), 0.9, False)
+>>> state, change = advance(policy, state, t0 + timedelta(minutes=1), 0.9, Impact.EXTREME, False)
 >>> change, state.tier   # 2 of 3 at II's 0.85: opened straight at II
 (<WarningChange.OPENED: 'opened'>, <Tier.II: 2>)
+>>> policy.tier_of(0.99, Impact.MINOR).label   # near certain, but small: blue
+'IV blue'
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.hazard import Tier
-from schemas.warning import WarningChange
+from schemas.hazard import Impact, Tier
+from schemas.warning import TierAxis, WarningChange
 
 LADDER: tuple[Tier, ...] = (Tier.IV, Tier.III, Tier.II, Tier.I)
 """The tiers from least to most serious; index ``i`` of a policy's thresholds is ``LADDER[i]``."""
 
 Threshold = Annotated[float, Field(gt=0.0, le=1.0)]
+Row = tuple[Tier, Tier, Tier, Tier]
+Trend = Literal["rising", "steady", "falling"]
+
+DEFAULT_MATRIX: tuple[Row, Row, Row, Row] = (
+    (Tier.IV, Tier.IV, Tier.IV, Tier.IV),
+    (Tier.IV, Tier.III, Tier.III, Tier.III),
+    (Tier.IV, Tier.III, Tier.II, Tier.II),
+    (Tier.IV, Tier.III, Tier.II, Tier.I),
+)
+"""Rows: likelihood possible (≥ IV's threshold) … near certain (≥ I's); columns: impact
+MINOR … EXTREME. The tier is the lesser axis, the "impact × likelihood" rule of the UK
+Met Office's National Severe Weather Warning Service and of WMO-No. 1150 (*Guidelines on
+Multi-hazard Impact-based Forecast and Warning Services*, 2015) read conservatively: where
+they let a low-likelihood, high-impact event reach amber, we keep it at the level its
+likelihood supports, because our likelihood is the evidence already in hand (a physical
+limit exceedance alone is "very likely", :attr:`~pipeline.assess.fusion.FusionConfig.limit_strength`)
+rather than a forecast's probability."""
 
 
 class TierPolicy(BaseModel):
@@ -57,8 +86,12 @@ class TierPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    matrix: tuple[Row, Row, Row, Row] = DEFAULT_MATRIX
+    """The tier at (likelihood level, impact): :data:`DEFAULT_MATRIX`; tiers by name ("IV") in
+    a settings file. Every row and column must not fall as the axis rises."""
     enter: tuple[Threshold, Threshold, Threshold, Threshold] = (0.50, 0.70, 0.85, 0.97)
-    """Enter thresholds for IV, III, II, I, on the fused-risk scale of
+    """Likelihood levels (rows of :attr:`matrix`) entered from these risks; with an extreme
+    impact they are the enter thresholds for IV, III, II, I, on the fused-risk scale of
     :mod:`pipeline.assess.fusion`. IV at 0.5: the evidence says "hazard" more
     likely than not; III at 0.7: one strong witness (a sensor at surprise ≈ 6.5,
     see :func:`~pipeline.assess.fusion.sensor_score`); II at 0.85: a very strong
@@ -66,7 +99,7 @@ class TierPolicy(BaseModel):
     (:attr:`~pipeline.assess.fusion.FusionConfig.lone_witness_cap`), so red always
     rests on independent sources agreeing, e.g. a limit exceedance plus a report."""
     exit: tuple[Threshold, Threshold, Threshold, Threshold] = (0.35, 0.55, 0.75, 0.93)
-    """Exit thresholds for IV, III, II, I: 0.05–0.15 below the enter thresholds, wider
+    """The likelihood levels a tier is held at (exit thresholds): 0.05–0.15 below the enter thresholds, wider
     than the sample-to-sample wobble of a fused risk near a threshold, so a risk
     hovering at a threshold does not toggle the tier (hysteresis)."""
     enter_n: Annotated[int, Field(ge=1, le=20)] = 2
@@ -85,6 +118,18 @@ class TierPolicy(BaseModel):
     holds fewer reversals. Hysteresis and the exit dwell already stop most
     oscillation; this is the backstop for a risk that swings across both thresholds."""
 
+    @field_validator("matrix", mode="before")
+    @classmethod
+    def _tiers_by_name(cls, rows: object) -> object:
+        if isinstance(rows, list | tuple):
+            return tuple(
+                tuple(Tier[cell] if isinstance(cell, str) else cell for cell in row)
+                if isinstance(row, list | tuple)
+                else row
+                for row in rows
+            )
+        return rows
+
     @model_validator(mode="after")
     def _thresholds_are_a_ladder(self) -> TierPolicy:
         if list(self.enter) != sorted(set(self.enter)):
@@ -95,7 +140,44 @@ class TierPolicy(BaseModel):
             raise ValueError("each exit threshold must lie below its tier's enter threshold (hysteresis)")
         if self.enter_n > self.enter_m:
             raise ValueError("enter_n cannot exceed enter_m")
+        for row in self.matrix:
+            if any(a.severity > b.severity for a, b in pairwise(row)):
+                raise ValueError("matrix: a tier must not fall as impact rises (along a row)")
+        for low, high in pairwise(self.matrix):
+            if any(a.severity > b.severity for a, b in zip(low, high, strict=True)):
+                raise ValueError("matrix: a tier must not fall as likelihood rises (down a column)")
         return self
+
+    def grade(self, risk: float, impact: Impact, holding: bool = False) -> int:
+        """The matrix's tier for one input as a severity (1 IV … 4 I, 0 none).
+
+        Entering goes by the enter thresholds and the impact as it is; ``holding`` a
+        tier goes by the lower exit thresholds and the impact one step up, so both
+        axes have hysteresis: a tier is held until the magnitude falls a whole line
+        below the one that raised it, and a level wobbling at a line does not flap.
+        """
+        level = sum(risk >= threshold for threshold in (self.exit if holding else self.enter))
+        column = min(impact.rank + 1, len(Impact)) if holding else impact.rank
+        return self.matrix[level - 1][column - 1].severity if level else 0
+
+    def tier_of(self, risk: float, impact: Impact) -> Tier | None:
+        """The matrix's tier for one input by the enter thresholds (None below IV's)."""
+        grade = self.grade(risk, impact)
+        return Tier(5 - grade) if grade else None
+
+    def set_by(self, risk: float, impact: Impact) -> TierAxis:
+        """Which axis holds the input's tier where it is: the one whose rise alone would raise it.
+
+        >>> policy = TierPolicy()
+        >>> policy.set_by(0.99, Impact.MODERATE), policy.set_by(0.75, Impact.EXTREME)
+        ('impact', 'likelihood')
+        """
+        grade = self.grade(risk, impact)
+        by_impact = self.grade(risk, Impact.EXTREME) > grade
+        by_likelihood = self.grade(1.0, impact) > grade
+        if by_impact != by_likelihood:
+            return "impact" if by_impact else "likelihood"
+        return "both"
 
     def enter_of(self, tier: Tier) -> float:
         """The risk at which ``tier`` is entered."""
@@ -122,10 +204,10 @@ class LadderState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tier: Tier | None = None
-    recent: tuple[float, ...] = ()
-    """The last ``enter_m`` risks, oldest first."""
+    recent: tuple[Annotated[int, Field(ge=0, le=4)], ...] = ()
+    """The grades (tier severity 1 IV … 4 I, 0 none) of the last ``enter_m`` inputs, oldest first."""
     below_since: datetime | None = None
-    """When the risk went below the current tier's exit threshold and stayed there."""
+    """When the inputs started to grade below the current tier (by the exit thresholds) and stayed there."""
     changes: tuple[tuple[datetime, int], ...] = ()
     """Tier changes inside the flap window: (event time, +1 for a rise or -1 for a fall)."""
     flapping: bool = False
@@ -133,16 +215,38 @@ class LadderState(BaseModel):
     """Event time of the last risk folded in; older inputs are ignored."""
     rearm: bool = False
 
+    @field_validator("recent", mode="before")
+    @classmethod
+    def _forget_risks_of_older_checkpoints(cls, recent: object) -> object:
+        """Checkpoints written before the impact axis held the last risks here (fractions of 1):
+        they are forgotten, which delays a pending rise by at most ``enter_n`` inputs, rather
+        than refusing the community's whole state on the first start after an upgrade."""
+        if isinstance(recent, list | tuple) and any(
+            isinstance(v, float) and not v.is_integer() for v in recent
+        ):
+            return ()
+        return recent
+
+    @property
+    def trend(self) -> Trend:
+        """Rising or falling when the newest grade is above or below the oldest one still held.
+
+        >>> LadderState(recent=(1, 2, 3)).trend, LadderState(recent=(2, 1, 2)).trend
+        ('rising', 'steady')
+        """
+        if len(self.recent) < 2 or self.recent[-1] == self.recent[0]:
+            return "steady"
+        return "rising" if self.recent[-1] > self.recent[0] else "falling"
+
     def is_idle(self, policy: TierPolicy) -> bool:
         """True when forgetting this state changes nothing (no tier, no pending rise, no history)."""
-        quiet = all(risk < policy.enter_of(Tier.IV) for risk in self.recent)
-        return self.tier is None and quiet and not self.rearm and not self.changes
+        return self.tier is None and not any(self.recent) and not self.rearm and not self.changes
 
 
-def _reached(policy: TierPolicy, recent: tuple[float, ...], warming_up: bool) -> Tier | None:
+def _reached(policy: TierPolicy, recent: tuple[int, ...], warming_up: bool) -> Tier | None:
     reached = None
     for tier in LADDER:
-        if sum(risk >= policy.enter_of(tier) for risk in recent) >= policy.enter_n:
+        if sum(grade >= tier.severity for grade in recent) >= policy.enter_n:
             reached = tier
     if warming_up and reached is not None:
         return Tier.IV
@@ -159,16 +263,17 @@ def _step_down(tier: Tier) -> Tier | None:
 
 
 def advance(
-    policy: TierPolicy, state: LadderState, at: datetime, risk: float, warming_up: bool
+    policy: TierPolicy, state: LadderState, at: datetime, risk: float, impact: Impact, warming_up: bool
 ) -> tuple[LadderState, WarningChange | None]:
-    """Fold the risk at event time ``at`` in; return the new state and the tier change, if any.
+    """Fold the risk and impact at event time ``at`` in; return the new state and the tier change, if any.
 
     An input older than the last one is ignored (``(state, None)``), so
     redelivered or out-of-order inputs never move the ladder backwards.
     """
     if state.last_at is not None and at < state.last_at:
         return state, None
-    recent = (*state.recent, risk)[-policy.enter_m :]
+    recent = (*state.recent, policy.grade(risk, impact))[-policy.enter_m :]
+    held = policy.grade(risk, impact, holding=True)
     changes = tuple((t, d) for t, d in state.changes if at - t < policy.flap_window)
     rearm = state.rearm and risk >= policy.exit_of(Tier.IV)
     target = None if rearm else _reached(policy, recent, warming_up)
@@ -177,12 +282,12 @@ def advance(
     if target is not None and (tier is None or target.severity > tier.severity):
         change = WarningChange.OPENED if tier is None else WarningChange.ESCALATED
         tier, below_since = target, None
-    elif tier is not None and risk < policy.exit_of(tier):
+    elif tier is not None and held < tier.severity:
         below_since = below_since or at
         if at - below_since >= policy.exit_dwell and not flapping:
             tier = _step_down(tier)
             change = WarningChange.RESOLVED if tier is None else WarningChange.DE_ESCALATED
-            below_since = at if tier is not None and risk < policy.exit_of(tier) else None
+            below_since = at if tier is not None and held < tier.severity else None
     elif tier is not None:
         below_since = None
     if change is not None:

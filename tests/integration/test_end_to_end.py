@@ -67,7 +67,8 @@ def test_a_spike_warns_its_community_and_a_quiet_series_does_not(
     # after it, a gas spike is the sentinel: if the quiet series had warned, that
     # warning would stand before the sentinel's.
     publish(producer, topics.readings, "c-quiet", readings("c-quiet", quiet(61, 1.0, 0.005, seed=2)))
-    publish(producer, topics.readings, "c-hot", readings("c-hot", [*baseline, 1.3, 1.3, 1.3]))
+    # A 1.4 m rise: severe (ARR 2019 hazard class H4), orange from one gauge alone.
+    publish(producer, topics.readings, "c-hot", readings("c-hot", [*baseline, 2.4, 2.4, 2.4]))
     gas = quiet(60, 2.0, 0.1, seed=3)
     publish(
         producer, topics.readings, "c-quiet", readings("c-quiet", [*gas, 9.0, 9.0, 9.0], "gas_ch4", "%LEL")
@@ -146,7 +147,7 @@ def test_metrics_endpoint_counts_events_dead_letters_and_warnings(
         producer,
         topics.readings,
         "c-metrics",
-        readings("c-metrics", [*quiet(60, 5.0, 0.01, 5), 6.0, 6.0, 6.0]),
+        readings("c-metrics", [*quiet(60, 5.0, 0.01, 5), 6.5, 6.5, 6.5]),
     )
     read_until(
         broker, topics.warnings, lambda rs: any(w.community_id == "c-metrics" for w in warnings_of(rs))

@@ -104,7 +104,8 @@ def test_an_incident_rises_is_acknowledged_and_recovers_under_one_warning(
 ) -> None:
     community = "c-incident"
     publish(producer, topics.readings, community, calm(community, range(60), seed=1))
-    publish(producer, topics.readings, community, [reading(community, "wl-a", m, 1.25) for m in (60, 61, 62)])
+    # 2.2 and 2.3 m above normal: extreme on both gauges (ARR 2019 class H5), red once corroborated.
+    publish(producer, topics.readings, community, [reading(community, "wl-a", m, 3.2) for m in (60, 61, 62)])
     reports_before = reports_received(worker)
     publish(
         producer,
@@ -118,7 +119,7 @@ def test_an_incident_rises_is_acknowledged_and_recovers_under_one_warning(
     )
     # Topics are consumed independently: without this, the next readings can overtake the reports.
     await_condition(lambda: reports_received(worker) >= reports_before + 3, 30, "the worker read the reports")
-    publish(producer, topics.readings, community, [reading(community, "wl-b", m, 1.6) for m in (64, 65, 66)])
+    publish(producer, topics.readings, community, [reading(community, "wl-b", m, 3.5) for m in (64, 65, 66)])
     peak = revisions(broker, topics, community, lambda ws: any(w.tier is Tier.I for w in ws))
     operator(
         monkeypatch,

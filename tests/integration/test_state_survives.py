@@ -31,7 +31,8 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
     ensure_topics(settings, broker.bootstrap_servers)
     topics = TopicNames.from_settings(settings)
     rng = random.Random(11)
-    history = readings("c-keep", [*(1.0 + rng.gauss(0, 0.004) for _ in range(60)), 1.25, 1.25, 1.25])
+    # 2.2 m above normal: extreme, but one gauge alone is severe and orange; a second makes it red.
+    history = readings("c-keep", [*(1.0 + rng.gauss(0, 0.004) for _ in range(60)), 3.2, 3.2, 3.2])
     calm = readings("c-keep", [1.0 + rng.gauss(0, 0.004) for _ in range(63)])
     batch = [*device(history, "wl-a"), *device(calm, "wl-b"), *device(calm, "wl-c")]
     log = ARTIFACTS / f"state-{settings.app_id}.log"
@@ -72,7 +73,7 @@ def test_a_restarted_worker_resumes_its_models_and_its_open_warning(
         assert total(restored, "riskwatch_restored_states_total", state="assessment", outcome="restored") == 1
         assert total(restored, "riskwatch_series_monitored") == len(DEVICES), "restored models held"
         assert total(restored, "riskwatch_warnings_active", community="c-keep") == 1
-        rise = readings("c-keep", [1.45, 1.45, 1.45])
+        rise = readings("c-keep", [3.3, 3.3, 3.3])
         publish(producer, topics.readings, "c-keep", device(rise, "wl-b"))
         after = warnings(read_until(broker, topics.warnings, lambda rs: len(warnings(rs)) >= 2))
     seen = [(w.warning_id[:8], w.revision, w.change.value, w.tier.name) for w in after]

@@ -12,6 +12,7 @@ from pipeline.assess.cap import SEVERITY, cap_rule_problems, render_cap
 from pipeline.assess.conformance import PolicyRun, inside
 from pipeline.assess.tiers import TierPolicy
 from schemas import FeedbackAction, Tier
+from schemas.hazard import Impact
 
 if TYPE_CHECKING:
     from xmlschema import XMLSchema
@@ -35,13 +36,8 @@ def test_the_xsd_copy_keeps_its_copyright_line() -> None:
     )
 
 
-def test_severity_follows_the_tier() -> None:
-    assert [SEVERITY[t] for t in (Tier.IV, Tier.III, Tier.II, Tier.I)] == [
-        "Minor",
-        "Moderate",
-        "Severe",
-        "Extreme",
-    ]
+def test_severity_follows_the_impact() -> None:
+    assert [SEVERITY[i] for i in Impact] == ["Minor", "Moderate", "Severe", "Extreme"]
 
 
 def test_a_false_alarm_is_a_valid_cancel_marked_unlikely(schema: XMLSchema) -> None:

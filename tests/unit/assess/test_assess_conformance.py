@@ -7,6 +7,7 @@ import pytest
 import pipeline.assess.assessor as assessor_module
 from pipeline.assess.conformance import SCENARIOS, check_policy
 from pipeline.assess.tiers import LadderState, TierPolicy, advance
+from schemas.hazard import Impact
 from schemas.warning import WarningChange
 
 POLICIES = {
@@ -28,9 +29,10 @@ def test_policy_passes_conformance(policy: TierPolicy) -> None:
 
 def test_conformance_catches_a_ladder_that_steps_down_without_dwell(monkeypatch: pytest.MonkeyPatch) -> None:
     def hasty(
-        policy: TierPolicy, state: LadderState, at: object, risk: float, warming_up: bool
+        policy: TierPolicy, state: LadderState, at: object, risk: float, impact: Impact, warming_up: bool
     ) -> tuple[LadderState, WarningChange | None]:
-        return advance(policy.model_copy(update={"exit_dwell_s": 1e-3}), state, at, risk, warming_up)  # type: ignore[arg-type]
+        fast = policy.model_copy(update={"exit_dwell_s": 1e-3})
+        return advance(fast, state, at, risk, impact, warming_up)  # type: ignore[arg-type]
 
     monkeypatch.setattr(assessor_module, "advance", hasty)
     with pytest.raises(AssertionError, match="recovery: stepped down faster"):

@@ -67,7 +67,7 @@ def reading(minute: int, device: str, surprise: float, community: str = "riversi
         device_id=device,
         observed_at=T0 + timedelta(minutes=minute),
         score=sensor_score(surprise),
-        value=round(1.0 + surprise * 0.12, 2),
+        value=round(1.0 + surprise * 0.25, 2),
         expected=1.0,
         model="ewma_z/river-0.26.1",
     )
@@ -194,7 +194,7 @@ def test_every_step_renders_as_valid_cap() -> None:
     assert msg_types == ["Alert"] + ["Update"] * 7 + ["Cancel"]
     red = riverside[3]
     assert "<severity>Extreme</severity>" in red and "<value>I;red</value>" in red
-    assert "<certainty>Likely</certainty>" in red and "<geocode><valueName>CN_DIVISION_CODE" in red
+    assert "<certainty>Observed</certainty>" in red and "<geocode><valueName>CN_DIVISION_CODE" in red
     assert red.count("riskwatch.east-district.example,") == 3, "an update references every earlier message"
     district = next(d for d, e in zip(documents, events, strict=True) if e.scope == "district")
     assert district.count("<area>") == 3 and "<value>110101001000</value>" in district

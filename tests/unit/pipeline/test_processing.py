@@ -16,6 +16,7 @@ from pipeline.processing import EventProcessor, InboundMessage
 from pipeline.signals import FALSE_ALARM_PENALTY
 from pipeline.topics import TopicNames
 from schemas import Feedback, Hazard, RejectReason, Tier, WarningChange, WarningStatus
+from schemas.hazard import Impact
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(detector_warmup=30)
@@ -71,14 +72,14 @@ def samples(metrics: PipelineMetrics) -> dict[tuple[str, tuple[tuple[str, str], 
 def test_a_sustained_rise_warns_its_community_and_a_quiet_series_does_not() -> None:
     processor, metrics = make_processor()
     assert processor.handle(message(readings("c-quiet", quiet()), "c-quiet")).warnings == []
-    [warning] = processor.handle(message(readings("c-hot", [*quiet(), 1.3, 1.3, 1.3]), "c-hot")).warnings
+    [warning] = processor.handle(message(readings("c-hot", [*quiet(), 3.4, 3.4, 3.4]), "c-hot")).warnings
     assert (warning.community_id, warning.hazard, warning.change) == (
         "c-hot",
         Hazard.FLOOD,
         WarningChange.OPENED,
     )
-    assert warning.tier is Tier.II, "one sensor alone stops below red (lone-witness cap)"
-    assert warning.evidence[0].series == "c-hot/dev-1/water_level" and warning.evidence[0].value == 1.3
+    assert warning.tier is Tier.II, "a 2.4 m rise, but one sensor alone stops below red (lone witness)"
+    assert warning.evidence[0].series == "c-hot/dev-1/water_level" and warning.evidence[0].value == 3.4
     found = samples(metrics)
     readings_labels = (("kind", "sensor_reading"), ("topic", TOPICS.readings))
     assert found[("riskwatch_events_received_total", readings_labels)] == 123
@@ -91,6 +92,12 @@ def test_a_sustained_rise_warns_its_community_and_a_quiet_series_does_not() -> N
     assert found[("riskwatch_series_monitored", ())] == 2
 
 
+def test_a_small_but_surprising_rise_stays_blue() -> None:
+    processor, _ = make_processor()
+    [warning] = processor.handle(message(readings("c-small", [*quiet(), 1.3, 1.3, 1.3]), "c-small")).warnings
+    assert (warning.tier, warning.impact, warning.tier_set_by) == (Tier.IV, Impact.MINOR, "impact")
+
+
 def test_a_lone_spike_does_not_open_a_warning() -> None:
     processor, _ = make_processor()
     assert processor.handle(message(readings("c-1", [*quiet(), 1.5, 1.0, 1.0]), "c-1")).warnings == []
@@ -98,8 +105,8 @@ def test_a_lone_spike_does_not_open_a_warning() -> None:
 
 def test_two_sensors_agreeing_reach_red() -> None:
     processor, _ = make_processor()
-    processor.handle(message(readings("c-2", [*quiet(), 1.4, 1.4], device="wl-a"), "c-2"))
-    changes = processor.handle(message(readings("c-2", [*quiet(seed=2), 1.4, 1.4], device="wl-b"), "c-2"))
+    processor.handle(message(readings("c-2", [*quiet(), 3.4, 3.4], device="wl-a"), "c-2"))
+    changes = processor.handle(message(readings("c-2", [*quiet(seed=2), 3.4, 3.4], device="wl-b"), "c-2"))
     assert changes.warnings[-1].tier is Tier.I
     assert {e.series for e in changes.warnings[-1].evidence} >= {
         "c-2/wl-a/water_level",
@@ -261,7 +268,7 @@ def test_a_warning_steps_down_and_resolves_when_readings_turn_quiet() -> None:
             ]
         ).encode()
 
-    opened = processor.handle(message(batch([*quiet(), 1.3, 1.3, 1.3], 0), "c-q")).warnings
+    opened = processor.handle(message(batch([*quiet(), 2.3, 2.3, 2.3], 0), "c-q")).warnings
     calm = processor.handle(message(batch(quiet(20, seed=3), 63), "c-q")).warnings
     assert [w.change for w in opened] == [WarningChange.OPENED]
     assert [(w.change, w.tier) for w in calm] == [
