@@ -14,7 +14,7 @@ follows from that (:func:`detectors.ensemble.default_detector`).
 >>> live_series_model(Settings(), "power")
 SeriesModel(kind='power', direction=<Direction.DOWN: 'down'>, min_spread=2.0, warmup=30, alpha=0.02)
 >>> live_detector(Settings(), "water_level").kind, live_detector(Settings(), "generic").kind
-('ewma_z', 'multiscale_level')
+('held_baseline', 'multiscale_level')
 """
 
 from __future__ import annotations

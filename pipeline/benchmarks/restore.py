@@ -24,6 +24,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from detectors.hold import CALIBRATION_READINGS
 from pipeline.checkpoint import DetectorCheckpoints, StateRecord
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
@@ -65,7 +66,7 @@ def checkpoint_records(
     warmed = []
     for t in range(min(templates, series)):
         name = f"bench-template-{t}/d0/water_level"
-        for _ in range(settings.detector_warmup + 10):
+        for _ in range(settings.detector_warmup + CALIBRATION_READINGS + 10):  # warm and calibrated
             bank.observe(name, "water_level", 1.0 + rng.gauss(0.0, 0.01))
         detector = bank.get(name)
         assert detector is not None

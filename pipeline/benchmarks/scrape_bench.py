@@ -2,8 +2,9 @@
 
 A real :class:`~pipeline.processing.EventProcessor` fills its
 :class:`~pipeline.metrics.PipelineMetrics` the way a worker does: ``communities``
-gateways send water-level batches until ``series`` detectors are warm, then the
-first ``warnings`` communities spike and open a warning each. Consumer lag is
+gateways send water-level batches until ``series`` detectors are warm and calibrated
+(:mod:`detectors.hold`), then the first ``warnings`` communities spike and open a
+warning each. Consumer lag is
 tracked for every input partition, one message is dead-lettered, the broker
 gauge is set. The exposition (what the ``/metrics`` view returns, without HTTP)
 is then rendered ``rounds`` times.
@@ -22,6 +23,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from detectors.hold import CALIBRATION_READINGS
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
@@ -83,7 +85,9 @@ def filled_processor(settings: Settings, communities: int, series: int, warnings
         )
     topics = TopicNames.from_settings(settings)
     workload = Workload(
-        communities=communities, devices=series // communities, ticks=settings.detector_warmup + 2
+        communities=communities,
+        devices=series // communities,
+        ticks=settings.detector_warmup + CALIBRATION_READINGS + 2,
     )
     clock = ManualClock(START + timedelta(seconds=3))
     metrics = PipelineMetrics()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from detectors.hold import CALIBRATION_READINGS
 from pipeline.benchmarks.echo_relay import RelayProcess
 from pipeline.benchmarks.pipeline_bench import run_pipeline_bench
 from pipeline.benchmarks.workload import Workload, spike_message
@@ -61,7 +62,7 @@ def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay(
     report = run_pipeline_bench(
         communities=20,
         devices=5,
-        ticks=30,
+        ticks=10 + CALIBRATION_READINGS + 5,  # warm and calibrated before the first spike
         partitions=2,
         data_dir=tmp_path,
         memory_series=(300,),

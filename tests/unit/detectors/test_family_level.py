@@ -11,6 +11,7 @@ from detectors.base import Direction
 from detectors.combination import MostSurprising
 from detectors.ensemble import PerMetricDevice, SeriesModel, default_detector
 from detectors.ewma import EwmaZScore, normal_tail_decades
+from detectors.hold import HeldBaseline
 from detectors.multiscale import MultiScaleLevel
 
 
@@ -104,7 +105,9 @@ def test_the_pair_is_the_more_surprising_less_log10_2() -> None:
 
 def test_the_family_follows_the_noise_floor() -> None:
     assert isinstance(default_detector(warmup=12), MultiScaleLevel)
-    sensor = default_detector("gas_ch4", direction=Direction.UP, min_spread=0.5, alpha=0.05, warmup=12)
+    held = default_detector("gas_ch4", direction=Direction.UP, min_spread=0.5, alpha=0.05, warmup=12)
+    assert isinstance(held, HeldBaseline)
+    sensor = held.model
     assert isinstance(sensor, EwmaZScore)
     assert (sensor.alpha, sensor.min_spread, sensor.direction, sensor.warmup) == (0.05, 0.5, Direction.UP, 12)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from detectors.ensemble import GENERIC, PerMetricDevice
+from detectors.hold import HeldBaseline
 from detectors.state import StateHeader
 from pipeline.cli import main
 from pipeline.config import Settings
@@ -35,7 +36,10 @@ def test_sensor_types_get_their_profile_and_the_sustained_model() -> None:
     for sensor, profile in SENSOR_PROFILES.items():
         model = live_series_model(Settings(), sensor.value)
         assert (model.direction, model.min_spread) == (profile.direction, profile.min_spread)
-        assert model.build().kind == "ewma_z", "a noise floor makes the z-score meaningful"
+        built = model.build()
+        assert isinstance(built, HeldBaseline) and built.model.kind == "ewma_z", (
+            "a floor makes the z-score meaningful"
+        )
     assert live_series_model(Settings(), GENERIC).build().kind == "multiscale_level"
 
 

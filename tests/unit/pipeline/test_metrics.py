@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
+from detectors.hold import CALIBRATION_READINGS
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics, TallyHistogram
@@ -71,11 +72,12 @@ def test_each_message_observes_each_stage_once() -> None:
 def test_detector_scores_count_warmed_up_readings_and_see_the_rise() -> None:
     metrics = PipelineMetrics()
     processor = EventProcessor(SETTINGS, metrics, ManualClock(NOW))
-    processor.handle(batch("c-1", [1.0 + 0.001 * (i % 3) for i in range(30)] + [2.0, 2.0]))
+    quiet = SETTINGS.detector_warmup + CALIBRATION_READINGS + 10
+    processor.handle(batch("c-1", [1.0 + 0.001 * (i % 3) for i in range(quiet)] + [2.0, 2.0]))
     found = samples(metrics)
     water = ("sensor_type", "water_level")
     scored = found[("riskwatch_detector_surprise_decades_count", (water,))]
-    assert scored == 32 - SETTINGS.detector_warmup, "warming-up readings are not counted"
+    assert scored == 10 + 2, "readings of a model warming up or calibrating are not counted"
     below_tier_iv = found[("riskwatch_detector_surprise_decades_bucket", (("le", "4.0"), water))]
     assert scored - below_tier_iv == 2, "the two risen readings score above 4 decades (p < 1e-4)"
 
