@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 from faust.types import TP
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pipeline.assess.silences import silence_record
 from pipeline.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
@@ -42,6 +42,9 @@ from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
 from schemas.feedback import Feedback
 from schemas.warning import RiskWarning
+
+Record = TypeVar("Record", bound=BaseModel)
+"""A record type an internal topic carries (feedback, district warnings)."""
 
 
 def revision_bytes(warning: RiskWarning, number: int) -> bytes:
@@ -248,31 +251,39 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 metrics.stage_latency.observe("emit", perf_counter() - emitting)
                 progress.processed(message.topic, message.partition, message.offset)
 
-    @app.agent(feedback_topic, name="operator-actions")
-    async def operator_actions(stream: Any) -> None:
+    async def apply_records(
+        stream: Any, model: type[Record], topic: str, act: Callable[[Record, Any], Outcome]
+    ) -> None:
+        """Validate each record of ``stream`` as ``model``, apply it with ``act(record, event)`` and
+        send what comes of it; an invalid record is logged and skipped (its offset still counts)."""
         async for event in stream.events():
             message = event.message
             async with processing:
                 try:
-                    feedback = Feedback.model_validate_json(event.value)
+                    record = model.model_validate_json(event.value)
                 except ValidationError as error:
-                    app.log.warning("ignoring an invalid record on the feedback topic: %s", error)
+                    app.log.warning("ignoring an invalid record on the %s topic: %s", topic, error)
                 else:
-                    await send(processor.act(feedback, message.partition))
+                    await send(act(record, event))
                 progress.processed(message.topic, message.partition, message.offset)
+
+    @app.agent(feedback_topic, name="operator-actions")
+    async def operator_actions(stream: Any) -> None:
+        await apply_records(
+            stream,
+            Feedback,
+            "feedback",
+            lambda feedback, event: processor.act(feedback, event.message.partition),
+        )
 
     @app.agent(districts_topic, name="district-roll-up")
     async def district_roll_up(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            async with processing:
-                try:
-                    warning = RiskWarning.model_validate_json(event.value)
-                except ValidationError as error:
-                    app.log.warning("ignoring an invalid record on the districts topic: %s", error)
-                else:
-                    await send(processor.roll_up(event.key.decode(), warning, message.partition))
-                progress.processed(message.topic, message.partition, message.offset)
+        await apply_records(
+            stream,
+            RiskWarning,
+            "districts",
+            lambda warning, event: processor.roll_up(event.key.decode(), warning, event.message.partition),
+        )
 
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def tick() -> None:
