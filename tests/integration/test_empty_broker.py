@@ -28,8 +28,9 @@ from tests.integration.conftest import ARTIFACTS, await_condition, isolated_sett
 from tests.integration.test_end_to_end import readings
 from tests.integration.test_state_survives import DEVICES, device
 
-HISTORY_MESSAGES = 40
-"""One message a minute per device before the loss, so the old partitions end far beyond the new."""
+HISTORY_MESSAGES = 70
+"""One message a minute per device before the loss: enough for every model to warm up and calibrate
+(issue 15's held baseline), and the old partitions end far beyond the new."""
 
 
 def send_minutes(bootstrap: str, topic: str, values: list[float], tag: str) -> None:
