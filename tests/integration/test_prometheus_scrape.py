@@ -126,7 +126,8 @@ def test_prometheus_sees_a_warning_and_fires_the_alert(
     prometheus.wait_for("riskwatch_broker_connected", lambda r: [s["value"][1] for s in r] == ["1"])
     assert prometheus.query("riskwatch_warning_changes_total") == [], "no warning before the incident"
 
-    incident = [*quiet(60, 2.0, 0.01, 11), 2.6, 2.6, 2.6]  # a sustained rise: the ladder enters on 2 of 3
+    # A sustained 1.4 m rise (severe on the flood scale): the ladder enters on 2 of 3.
+    incident = [*quiet(60, 2.0, 0.01, 11), 3.4, 3.4, 3.4]
     publish(producer, topics.readings, "c-scraped", readings("c-scraped", incident))
 
     opened = prometheus.wait_for(

@@ -115,7 +115,8 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
         for community in places:
             history = [
                 *batch(community, "wl-a", [1.0 + rng.gauss(0, 0.004) for _ in range(60)], 0),
-                *batch(community, "wl-a", [1.25, 1.25, 1.25], 60),
+                # 2.2 m above normal: extreme, but one gauge alone is orange; a second makes it red.
+                *batch(community, "wl-a", [3.2, 3.2, 3.2], 60),
                 *batch(community, "wl-b", [1.0 + rng.gauss(0, 0.004) for _ in range(63)], 0),
                 *batch(community, "wl-c", [1.0 + rng.gauss(0, 0.004) for _ in range(63)], 0),
             ]
@@ -167,7 +168,7 @@ def test_partitions_move_to_a_joining_worker_with_their_state_and_nothing_is_los
             assert total(samples_a, "riskwatch_series_warming_up") == 0
 
             for community in places:
-                rise = batch(community, "wl-b", [1.45, 1.45, 1.45], 63)
+                rise = batch(community, "wl-b", [3.3, 3.3, 3.3], 63)
                 publish(producer, topics.readings, community, rise)
                 readings_sent += len(rise)
 
