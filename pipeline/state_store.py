@@ -1,4 +1,4 @@
-"""Read the latest value per key from partitions of a compacted topic, up to the Fetch high watermark.
+"""Read partitions of a compacted topic to their end, up to the Fetch high watermark.
 
 Used to restore detector state when a worker is assigned partitions. It reads
 until the consumer's position reaches the high watermark carried in Fetch
@@ -64,28 +64,6 @@ async def read_to_end(
     finally:
         await consumer.stop()
     return records
-
-
-async def read_latest(
-    bootstrap_servers: str,
-    topic: str,
-    partitions: Iterable[int],
-    timeout_s: float = 60.0,
-    security: KafkaSecurity | None = None,
-) -> dict[bytes, tuple[int, bytes]]:
-    """``{key: (partition, value)}`` of the last record per key (tombstones delete the key)."""
-    latest: dict[bytes, tuple[int, bytes]] = {}
-    partitions = list(partitions)
-    if not partitions:
-        return latest
-    for record in await read_to_end(bootstrap_servers, topic, partitions, timeout_s, security):
-        if record.key is None:
-            continue
-        if record.value is None:
-            latest.pop(record.key, None)
-        else:
-            latest[record.key] = (record.partition, record.value)
-    return latest
 
 
 async def read_logs(

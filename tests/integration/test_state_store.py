@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from pipeline.broker import EmbeddedBroker
-from pipeline.state_store import read_latest
+from pipeline.state_store import read_logs
 
 
 async def _one_batch(bootstrap: str, topic: str, records: int) -> None:
@@ -42,9 +42,16 @@ def test_every_record_of_a_multi_record_batch_is_restored(broker: EmbeddedBroker
     admin.create_topics([NewTopic(topic, 2, 1, topic_configs={"cleanup.policy": "compact"})])
     admin.close()
     asyncio.run(_one_batch(broker.bootstrap_servers, topic, 5))
-    latest = asyncio.run(read_latest(broker.bootstrap_servers, topic, [0, 1]))
-    assert sorted(latest) == [f"series-{i}".encode() for i in range(1, 5)]
-    assert latest[b"series-4"] == (0, b"state-4")
+    logs = asyncio.run(read_logs(broker.bootstrap_servers, topic, [0, 1]))
+    latest: dict[str, tuple[int, bytes]] = {}
+    for partition, records in logs.items():
+        for key, value in records:
+            if value is None:
+                latest.pop(key, None)
+            else:
+                latest[key] = (partition, value)
+    assert sorted(latest) == [f"series-{i}" for i in range(1, 5)]
+    assert latest["series-4"] == (0, b"state-4")
 
 
 def test_tansu_list_offsets_quirk_is_as_the_readme_says(broker: EmbeddedBroker) -> None:
