@@ -32,9 +32,11 @@ class TopicNames:
     warnings_state: str
     device_faults: str
     silences: str
+    """Operators' silences (maintenance windows), compacted by silence id; every worker reads it whole."""
     districts: str
     """Community warnings keyed by district, so one worker rolls each district up."""
-    """Operators' silences (maintenance windows), compacted by silence id; every worker reads it whole."""
+    devices: str
+    """The site and device registry, compacted by device id; every worker reads it whole."""
     responders: tuple[str, ...] = ()
     """One topic per responder route of the assessment configuration (departments, police, ...)."""
 
@@ -54,6 +56,7 @@ class TopicNames:
             device_faults=f"{p}device.faults",
             silences=f"{p}silences",
             districts=f"{p}districts",
+            devices=f"{p}devices",
             responders=tuple(sorted({f"{p}{route.topic}" for route in settings.assessment.routes})),
         )
 
@@ -79,6 +82,7 @@ class TopicNames:
             self.device_faults,
             self.silences,
             self.districts,
+            self.devices,
             *self.responders,
         ]
 

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -46,6 +47,20 @@ def bootstrap_of(settings: Settings) -> str:
     if settings.bootstrap_servers is None:
         raise SystemExit("riskwatch: set RISKWATCH_BOOTSTRAP_SERVERS to the broker the workers use")
     return settings.bootstrap_servers
+
+
+def send_keyed(settings: Settings, topic: str, records: Iterable[tuple[str, bytes | None]]) -> None:
+    """Send ``(key, value)`` records to ``topic`` (``None`` value: a tombstone) and wait until the
+    broker has taken every one; the operator commands that write compacted topics use this."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap_of(settings), **settings.kafka.kafka_python_kwargs())
+    try:
+        sent = [producer.send(topic, key=key.encode(), value=value) for key, value in records]
+        for delivery in sent:
+            delivery.get(timeout=10)
+    finally:
+        producer.close()
 
 
 def run_action(settings: Settings, args: argparse.Namespace) -> int:

@@ -42,18 +42,10 @@ def _aware(text: str) -> datetime:
 
 
 def _send(settings: Settings, key: str, value: bytes | None) -> None:
-    from kafka import KafkaProducer
-
-    from pipeline.commands.operator import bootstrap_of
+    from pipeline.commands.operator import send_keyed
     from pipeline.topics import TopicNames
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap_of(settings), **settings.kafka.kafka_python_kwargs())
-    try:
-        producer.send(TopicNames.from_settings(settings).silences, key=key.encode(), value=value).get(
-            timeout=10
-        )
-    finally:
-        producer.close()
+    send_keyed(settings, TopicNames.from_settings(settings).silences, [(key, value)])
 
 
 def run_add(settings: Settings, args: argparse.Namespace) -> int:
