@@ -40,6 +40,10 @@ class SeriesDetectors:
     def __len__(self) -> int:
         return len(self._detectors) + len(self._parked)
 
+    def series_keys(self) -> list[str]:
+        """Every series with a detector, live or parked."""
+        return [*self._detectors, *self._parked]
+
     def detector(self, series_key: str, series_kind: str) -> Detector:
         """The detector of ``series_key``: thawed when parked, created when new."""
         found = self._detectors.get(series_key)

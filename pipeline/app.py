@@ -22,6 +22,7 @@ from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
+from pipeline.console.devices_web import install_devices
 from pipeline.console.feed import BoardFeed
 from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
@@ -143,6 +144,18 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         await silences_topic.send(key=silence_id.encode(), value=value)
 
     install_silences(app, processor.assessor.silences, send_silence, SystemClock())
+
+    def apply_device(key: bytes | None, value: bytes | None) -> None:
+        try:
+            processor.registry.apply(key, value)
+        except ValueError as error:
+            app.log.warning("ignoring an unreadable record on the devices topic: %s", error)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_devices() -> None:
+        await follow_topic(bootstrap_servers, names.devices, settings.kafka, apply_device)
+
+    install_devices(app, processor.registry, processor.unregistered_devices)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     def _close_event_streams(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:

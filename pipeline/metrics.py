@@ -201,6 +201,12 @@ class PipelineMetrics:
             " unpacked, and counted, when its series reads again).",
             registry=self.registry,
         )
+        self.devices_unregistered = Gauge(
+            "riskwatch_devices_unregistered",
+            "Devices with a series on this worker that the site and device registry does not know;"
+            " their readings use their sensor type's default lines and no exposure.",
+            registry=self.registry,
+        )
         self.notifications = Counter(
             "riskwatch_notifications_total",
             "Responder notifications, by kind (opened, escalated, repeat, ack_overdue, ...) and outcome.",
@@ -247,6 +253,10 @@ class PipelineMetrics:
         """Compute the series gauges at scrape time from the live detector bank."""
         self.series_monitored.set_function(monitored)
         self.series_warming_up.set_function(warming_up)
+
+    def track_unregistered_devices(self, unregistered: Callable[[], int]) -> None:
+        """Compute the unregistered-devices gauge at scrape time."""
+        self.devices_unregistered.set_function(unregistered)
 
     def track_active_warnings(self, active: Callable[[], Iterable[RiskWarning]]) -> None:
         """Export open warnings from ``active()`` at every scrape."""

@@ -20,6 +20,7 @@ from pipeline.assess.fusion import SourceSignal
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.decoding import DecodeLimits, MessageDecoder, dead_letters
+from pipeline.devices.registry import DeviceRegistry
 from pipeline.live_detector import live_detector
 from pipeline.metrics import PipelineMetrics
 from pipeline.signals import ReportSignals, SensorSignals, TelemetrySignals
@@ -89,9 +90,12 @@ class EventProcessor:
         series_changed: Callable[[str, int], None] | None = None,
         community_changed: Callable[[str, int], None] | None = None,
         roll_up_locally: bool = True,
+        registry: DeviceRegistry | None = None,
     ) -> None:
         """``series_changed(series, partition)`` is told of every series a reading updates, and
-        ``community_changed(community, partition)`` of every community whose assessment may change."""
+        ``community_changed(community, partition)`` of every community whose assessment may change.
+        ``registry`` holds the devices' site lines and people, as the worker follows them; its
+        rules are looked up live, so a change applies from the next reading on."""
         self.metrics = metrics
         self.clock = clock
         self._series_changed = series_changed
@@ -106,7 +110,13 @@ class EventProcessor:
         self.max_raw_bytes = settings.max_message_bytes
         self.decoders = {topic: MessageDecoder(kind, limits) for topic, kind in topics.input_kinds().items()}
         self.detectors = detectors if detectors is not None else detector_for(settings)
-        self.sensors = SensorSignals(self.detectors, PhysicalLimits(), metrics.detector_scores.observe)
+        self.registry = registry if registry is not None else DeviceRegistry()
+        self.sensors = SensorSignals(
+            self.detectors,
+            PhysicalLimits(device_rules=self.registry.rules),
+            metrics.detector_scores.observe,
+            self.registry.people,
+        )
         self.telemetry = TelemetrySignals()
         self.reports = ReportSignals()
         self.assessor = Assessor(settings.assessment, clock, roll_up_locally=roll_up_locally)
@@ -119,6 +129,7 @@ class EventProcessor:
         """Latest event time processed per input topic partition: device silence is judged against it,
         not the wall clock, so a replay, a drill or a catch-up does not find every device silent."""
         metrics.track_series(lambda: len(self.detectors), self.detectors.warming_up_count)
+        metrics.track_unregistered_devices(self.unregistered_devices)
         metrics.track_active_warnings(lambda: [event.warning for event in self.assessor.open_warnings()])
         metrics.track_community_activity(lambda: self._last_event_at)
 
@@ -214,6 +225,12 @@ class EventProcessor:
         self._release_idle(outcome.assessment, readings_caught_up)
         self._merge(outcome.assessment, self.assessor.tick(self._community_stream_time))
         return outcome
+
+    def unregistered_devices(self) -> int:
+        """Devices with a series on this worker that the registry does not know (their type's
+        defaults apply); computed at scrape time, never per reading."""
+        devices = {key.split("/")[1] for key in self.detectors.series_keys()}
+        return sum(1 for device in devices if device not in self.registry)
 
     def stream_times_of(self, partition: int) -> dict[str, datetime]:
         """The latest event time processed per input topic of ``partition``, for its checkpoint."""

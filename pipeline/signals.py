@@ -36,6 +36,7 @@ from detectors.series import SeriesDetectors
 from pipeline.assess.episodes import FalseAlarmFeedback
 from pipeline.assess.fusion import SourceSignal, sensor_score
 from schemas.events import DeviceStatus, DeviceTelemetry, ResidentReport, SensorReading
+from schemas.hazard import Impact
 
 FORWARD_MIN = 0.2
 """Sensor scores below this never change fusion (its witnesses start at 0.5): not forwarded."""
@@ -185,6 +186,7 @@ class SensorSignals:
         detectors: SeriesDetectors,
         limits: PhysicalLimits,
         record_score: Callable[[str, float], None] | None = None,
+        people: Callable[[str], int | None] = lambda device_id: None,
     ) -> None:
         """``record_score(sensor_type, surprise)`` is told :attr:`Score.surprise` of every reading
         a warmed-up detector scores (warming-up scores are 0 by rule and would only pile up at 0).
@@ -193,6 +195,9 @@ class SensorSignals:
         :attr:`Score.risk`, because it is computed here anyway (``risk`` would compute it again)."""
         self.detectors = detectors
         self.limits = limits
+        self._people = people
+        """How many people a device watches over (None: not registered); ``limits.device_rules``
+        are the devices' site lines, both from the registry."""
         self._record_score = record_score
         self._gate = SignalGate()
         self._penalty: dict[str, float] = {}
@@ -218,6 +223,11 @@ class SensorSignals:
     def _signal(self, reading: SensorReading, score: Score, strength: float, limit: bool) -> SourceSignal:
         detector = self.detectors.get(reading.series_key)
         kind = detector.kind if detector is not None else "unknown"
+        site_rule = self.limits.device_rules.get((reading.device_id, reading.sensor_type))
+        site_impact = None
+        if site_rule is not None:
+            step = site_rule.breached_step(reading.value)
+            site_impact = Impact.of(step.tier) if step is not None else Impact.MINOR
         return SourceSignal(
             source="sensor",
             community_id=reading.community_id,
@@ -230,6 +240,8 @@ class SensorSignals:
             expected=score.expected,
             warming_up=score.warming_up,
             limit_exceeded=limit,
+            site_impact=site_impact,
+            people=self._people(reading.device_id),
             model=f"{kind}/river-{_RIVER}" + ("+limits" if limit else ""),
         )
 

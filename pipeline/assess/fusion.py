@@ -98,6 +98,11 @@ class SourceSignal(BaseModel):
     """The producing model has not seen enough data yet (caps the tier at IV)."""
     limit_exceeded: bool = False
     """The value is beyond a configured physical safety limit (a fact, not a model's opinion)."""
+    site_impact: Impact | None = None
+    """The value against its device's own registered lines (a gauge's warning and guaranteed
+    levels, local alarm set points); None when the registry gives the device none."""
+    people: int | None = None
+    """People the device watches over, from the registry; None when it is not registered."""
 
     @property
     def key(self) -> str:

@@ -4,13 +4,17 @@ Likelihood (the fused risk of :mod:`pipeline.assess.fusion`) says how sure we
 are that something is wrong; impact says how much harm it can do. Each
 counted witness gets an impact step from its strongest signal:
 
-* **sensors with a line**: the reading against the type-default limits of
+* **sensors with their site's lines**: a device the registry gives lines
+  (:mod:`pipeline.devices`) is graded on them, as the worker found
+  (:attr:`~pipeline.assess.fusion.SourceSignal.site_impact`): a gauge at its
+  warning level is MODERATE, at its guaranteed level SEVERE;
+* **other sensors with a line**: the reading against the type-default limits of
   :data:`detectors.limits.DEFAULT_RULES` (CH4 25 %LEL is SEVERE, PM2.5
   115 ug/m3 MODERATE, …); below every line a reading is MINOR, however
-  surprising it is to its model. These are the lines until a site and device
-  registry gives a site's own (issue 14, item 4);
-* **water level** has no type default (its lines are per site), so the rise
-  above the model's expected level is graded on :attr:`ImpactConfig.flood_rise_m`;
+  surprising it is to its model;
+* **water level** has no type default (its lines are per site), so without
+  registered lines the rise above the model's expected level is graded on
+  :attr:`ImpactConfig.flood_rise_m`;
 * **people's reports**, together one witness: the median self-reported severity
   of the live reports (:attr:`ImpactConfig.report_severity`), once there are
   :attr:`ImpactConfig.report_min_count` of them; one frightened report does not
@@ -19,8 +23,14 @@ counted witness gets an impact step from its strongest signal:
 **Extent**: the hazard's impact is the highest step reached by at least
 :attr:`ImpactConfig.extent` witnesses for that step (by default EXTREME needs
 two: one detector at its top line is a serious local event, an extreme one
-shows in more than one place), and never above the hazard's
-:attr:`ImpactConfig.ceiling`.
+shows in more than one place).
+
+**Exposure**: once that step is past a line (MODERATE or more), the people
+the counted devices watch over (from the registry) may raise it one step, when
+they alone would grade higher on :attr:`ImpactConfig.exposure_people`. Exposure
+never lowers a step and never lifts a small deviation: many people near a
+reading within its lines are not in danger. The result is never above the
+hazard's :attr:`ImpactConfig.ceiling`.
 
 >>> from datetime import UTC, datetime
 >>> from pipeline.assess.fusion import SourceSignal
@@ -50,6 +60,7 @@ if TYPE_CHECKING:  # fusion imports this module: the signal type is needed for a
     from pipeline.assess.fusion import SourceSignal
 
 Metres = Annotated[float, Field(gt=0.0)]
+People = Annotated[int, Field(gt=0)]
 
 
 def _default_report_severity() -> dict[int, Impact]:
@@ -90,10 +101,18 @@ class ImpactConfig(BaseModel):
     PM2.5 250 at one station) is SEVERE; tier I red mobilises a whole district and the
     national plans grade "especially serious" by how far an event reaches, not by one point."""
 
+    exposure_people: tuple[People, People, People] = (100, 500, 1000)
+    """People the counted devices watch over at which exposure alone grades MODERATE, SEVERE,
+    EXTREME: the scale of threatened people of the national emergency plan for geological
+    disasters (国家突发地质灾害应急预案, State Council 2006): small under 100 people to evacuate,
+    medium 100–500, large 500–1000, especially large 1000 or more."""
+
     @model_validator(mode="after")
     def _scales_rise(self) -> ImpactConfig:
         if list(self.flood_rise_m) != sorted(set(self.flood_rise_m)):
             raise ValueError("flood_rise_m must rise strictly: MODERATE < SEVERE < EXTREME")
+        if list(self.exposure_people) != sorted(set(self.exposure_people)):
+            raise ValueError("exposure_people must rise strictly: MODERATE < SEVERE < EXTREME")
         if set(self.report_severity) != {1, 2, 3, 4, 5}:
             raise ValueError("report_severity must map every severity 1–5 to an impact")
         return self
@@ -103,6 +122,8 @@ def _sensor_step(config: ImpactConfig, signal: SourceSignal, rules: dict[SensorT
     """A reading's impact against its type's lines (or, for water, its rise), MINOR without a value."""
     if signal.value is None:
         return Impact.MINOR
+    if signal.site_impact is not None:
+        return signal.site_impact
     rule = rules.get(signal.signal_type)  # type: ignore[call-overload]  # a SensorType is its str value
     if rule is not None:
         step = rule.breached_step(signal.value)
@@ -149,11 +170,34 @@ def impact_of(
     signals: Iterable[SourceSignal],
     rules: dict[SensorType, LimitRule] = DEFAULT_RULES,
 ) -> Impact:
-    """The hazard's impact: the highest step enough witnesses reach, within its ceiling (MINOR if none)."""
+    """The hazard's impact: the highest step enough witnesses reach, raised one step by exposure when
+    that grades higher, within the hazard's ceiling (MINOR if nothing reaches a step)."""
+    signals = list(signals)
     ranks = sorted((step.rank for step in witness_impacts(config, signals, rules).values()), reverse=True)
-    ceiling = config.ceiling.get(hazard, Impact.EXTREME).rank
-    for level in reversed(Impact):
-        needed = config.extent.get(level, 1)
-        if level.rank <= ceiling and len(ranks) >= needed and ranks[needed - 1] >= level.rank:
-            return level
-    return Impact.MINOR
+    reached = (level for level in reversed(Impact) if _witnessed(config, level, ranks))
+    magnitude = next(reached, Impact.MINOR).rank
+    exposure = exposure_of(config, signals)
+    if magnitude >= Impact.MODERATE.rank and exposure.rank > magnitude:
+        magnitude += 1
+    return Impact.at(min(magnitude, config.ceiling.get(hazard, Impact.EXTREME).rank))
+
+
+def _witnessed(config: ImpactConfig, level: Impact, ranks: list[int]) -> bool:
+    """True when enough witnesses (``ranks``, highest first) reach ``level`` for its extent rule."""
+    needed = config.extent.get(level, 1)
+    return len(ranks) >= needed and ranks[needed - 1] >= level.rank
+
+
+def exposure_of(config: ImpactConfig, signals: Iterable[SourceSignal]) -> Impact:
+    """The step the people watched over by the sensors among ``signals`` grade alone (each device once).
+
+    >>> from datetime import UTC, datetime
+    >>> from pipeline.assess.fusion import SourceSignal
+    >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> gauge = SourceSignal(source="sensor", community_id="c1", series="c1/wl-1/water_level",
+    ...     signal_type="water_level", device_id="wl-1", observed_at=at, score=0.9, model="m", people=400)
+    >>> exposure_of(ImpactConfig(), [gauge, gauge]).value  # one device, counted once
+    'moderate'
+    """
+    people = {s.device_id: s.people for s in signals if s.source == "sensor" and s.people is not None}
+    return Impact.at(1 + sum(sum(people.values()) >= line for line in config.exposure_people))
