@@ -15,7 +15,8 @@ from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
 from pipeline.simulation.encoding import batch_json
-from pipeline.simulation.live import live_feed
+from pipeline.simulation.live import demo_communities, live_feed
+from pipeline.simulation.registry import city_registry, publish_registry
 from pipeline.topics import TopicNames
 from pipeline.warning_lines import warning_line
 from pipeline.worker_process import WorkerProcess
@@ -90,6 +91,10 @@ def run_demo(
         stack.callback(stop.set)
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
         stack.callback(producer.close, CLOSE_TIMEOUT_S)
+        registry = city_registry(demo_communities(communities), seed)
+        publish_registry(producer, topics.devices, registry)
+        worker.wait_registered(len(registry))
+        print(f"registry: {len(registry)} devices with their sites' lines ({worker.base_url}/api/devices)")
         topic_of = {kind: topic for topic, kind in topics.input_kinds().items()}
         feed = live_feed(
             communities=communities,

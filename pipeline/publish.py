@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -143,6 +144,16 @@ class Publisher:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def deliver_keyed(
+    producer: KafkaProducer, topic: str, records: Iterable[tuple[str, bytes | None]], timeout_s: float = 30.0
+) -> None:
+    """Send ``(key, value)`` records (``None`` value: a tombstone) and wait until the broker has
+    taken every one: for the compacted topics operators and simulators write (silences, devices)."""
+    sent = [producer.send(topic, key=key.encode(), value=value) for key, value in records]
+    for delivery in sent:
+        delivery.get(timeout=timeout_s)
 
 
 def _encode(event: Any) -> bytes:

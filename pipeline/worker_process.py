@@ -83,6 +83,24 @@ class WorkerProcess(ManagedProcess):
         except (OSError, urllib.error.URLError, ValueError):
             return False
 
+    def registered_devices(self) -> int:
+        """How many devices the worker's registry holds (``/api/devices``); 0 while it cannot say."""
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/api/devices", timeout=5) as response:
+                return len(json.load(response).get("devices", []))
+        except (OSError, urllib.error.URLError, ValueError):
+            return 0
+
+    def wait_registered(self, count: int, timeout_s: float = 60.0) -> float:
+        """Wait until the worker's registry holds ``count`` devices, so readings sent next are judged
+        on their sites' lines; return the seconds it took."""
+        started = time.monotonic()
+        while self.registered_devices() < count:
+            if time.monotonic() - started > timeout_s:
+                raise WorkerStartError(f"the worker had not read {count} devices after {timeout_s} s")
+            time.sleep(0.1)
+        return time.monotonic() - started
+
     def wait_ready(self, timeout_s: float = 60.0) -> float:
         """Wait until ready; return the seconds it took. Raise with the log's tail if it fails."""
         started = time.monotonic()

@@ -54,11 +54,11 @@ def send_keyed(settings: Settings, topic: str, records: Iterable[tuple[str, byte
     broker has taken every one; the operator commands that write compacted topics use this."""
     from kafka import KafkaProducer
 
+    from pipeline.publish import deliver_keyed
+
     producer = KafkaProducer(bootstrap_servers=bootstrap_of(settings), **settings.kafka.kafka_python_kwargs())
     try:
-        sent = [producer.send(topic, key=key.encode(), value=value) for key, value in records]
-        for delivery in sent:
-            delivery.get(timeout=10)
+        deliver_keyed(producer, topic, records)
     finally:
         producer.close()
 

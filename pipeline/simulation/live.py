@@ -8,9 +8,9 @@ it starts, so the demo can say what is coming.
 >>> from datetime import UTC, datetime
 >>> feed = live_feed(communities=2, seed=7, tick=timedelta(seconds=1),
 ...                  incident_every=timedelta(minutes=2), start=datetime(2026, 6, 1, tzinfo=UTC))
->>> ticks = [next(feed) for _ in range(46)]
+>>> ticks = [next(feed) for _ in range(76)]
 >>> [(t.offset_s, i.kind.value, i.communities) for t in ticks for i in t.new_incidents]
-[(45.0, 'flood', ['demo-c001'])]
+[(75.0, 'flood', ['demo-c001'])]
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ DEMO_INCIDENTS: tuple[tuple[IncidentKind, float], ...] = (
     (IncidentKind.AIR_POLLUTION, 300.0),
     (IncidentKind.POWER_OUTAGE, 1.0),
 )
-#: Quiet time before the first incident: the detectors' warm-up (30 readings) plus a margin.
-DEMO_WARM_UP_TICKS = 45
+#: Quiet time before the first incident: the detectors' warm-up (30 readings), the held
+#: baseline's calibration after it (:data:`detectors.hold.CALIBRATION_READINGS`, 30), and a margin;
+#: a flood that starts before the gauges are calibrated is silent until it is past its warning line.
+DEMO_WARM_UP_TICKS = 75
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ def demo_incident(number: int, communities: list[str], first: timedelta, every: 
     )
 
 
+def demo_communities(communities: int, prefix: str = "demo-c") -> list[str]:
+    """The ids of the demo's ``communities``: ``demo-c001``, ``demo-c002``, …"""
+    return [f"{prefix}{i:03d}" for i in range(1, communities + 1)]
+
+
 def live_feed(
     *,
     communities: int,
@@ -72,7 +79,7 @@ def live_feed(
     utc_offset_hours: float = 8.0,
 ) -> Iterator[LiveTick]:
     """Tick after tick, forever: every community's batches, incidents scripted every ``incident_every``."""
-    names = [f"{prefix}{i:03d}" for i in range(1, communities + 1)]
+    names = demo_communities(communities, prefix)
     tick_s = tick.total_seconds()
     simulators = [
         CommunitySimulator(name, seed, tick_s=tick_s, heartbeat_s=tick_s * 30, reports_per_day=200.0)

@@ -107,13 +107,13 @@ def test_the_live_feed_scripts_an_incident_after_the_warm_up_and_rotates_communi
     ticks = [next(feed) for _ in range(DEMO_WARM_UP_TICKS + 121)]
     started = [(t.offset_s, i.communities[0], i.kind.value) for t in ticks for i in t.new_incidents]
     assert started == [
-        (45.0, "demo-c001", "flood"),
-        (105.0, "demo-c002", "gas_leak"),
-        (165.0, "demo-c003", "fire"),
+        (75.0, "demo-c001", "flood"),
+        (135.0, "demo-c002", "gas_leak"),
+        (195.0, "demo-c003", "fire"),
     ]
     water = [
         e["value"]
-        for t in ticks[40:70]
+        for t in ticks[DEMO_WARM_UP_TICKS - 5 : DEMO_WARM_UP_TICKS + 25]
         for b in t.batches
         if b.community_id == "demo-c001" and b.kind == "sensor_reading"
         for e in b.events
