@@ -226,3 +226,50 @@ def test_a_ladder_checkpointed_with_risks_before_the_impact_axis_still_restores(
     older = {"tier": 2, "recent": [0.91, 0.93, 0.88], "last_at": AT.isoformat()}
     restored = LadderState.model_validate(older)
     assert (restored.tier, restored.recent) == (Tier.II, ())
+
+
+def test_a_devices_site_lines_replace_its_types_scale() -> None:
+    """A 0.3 m rise is minor on the type's scale, moderate past its site's warning line, and a
+    methane reading above the type's severe line is only what the site's set points say."""
+    rise = reading("water_level", 1.3, expected=1.0)
+    assert impact_of(CONFIG, Hazard.FLOOD, [rise]) is Impact.MINOR
+    assert impact_of(CONFIG, Hazard.FLOOD, [rise.model_copy(update={"site_impact": Impact.MODERATE})]) is (
+        Impact.MODERATE
+    )
+    ch4 = reading("gas_ch4", 27.0).model_copy(update={"site_impact": Impact.MODERATE})
+    assert impact_of(CONFIG, Hazard.GAS_LEAK, [ch4]) is Impact.MODERATE
+
+
+@pytest.mark.parametrize(
+    ("site", "people", "expected"),
+    [
+        (Impact.MINOR, 5000, Impact.MINOR),  # a small deviation stays small near many people
+        (Impact.MODERATE, 99, Impact.MODERATE),
+        (Impact.MODERATE, 200, Impact.MODERATE),  # exposure moderate: not above the magnitude
+        (Impact.MODERATE, 500, Impact.SEVERE),  # one step up, never more
+        (Impact.MODERATE, 5000, Impact.SEVERE),
+        (Impact.SEVERE, 999, Impact.SEVERE),
+        (Impact.SEVERE, 1000, Impact.EXTREME),
+    ],
+)
+def test_exposure_raises_a_magnitude_past_a_line_by_one_step(
+    site: Impact, people: int, expected: Impact
+) -> None:
+    gauge = reading("water_level", 2.0).model_copy(update={"site_impact": site, "people": people})
+    assert impact_of(CONFIG, Hazard.FLOOD, [gauge]) is expected
+
+
+def test_exposure_sums_devices_once_each_and_keeps_the_hazards_ceiling() -> None:
+    one = reading("water_level", 2.0, "wl-1").model_copy(
+        update={"site_impact": Impact.MODERATE, "people": 300}
+    )
+    two = one.model_copy(update={"device_id": "wl-2", "series": "c1/wl-2/water_level"})
+    assert impact_of(CONFIG, Hazard.FLOOD, [one, one]) is Impact.MODERATE
+    assert impact_of(CONFIG, Hazard.FLOOD, [one, two]) is Impact.SEVERE
+    mains = reading("power", 150.0).model_copy(update={"people": 5000})
+    assert impact_of(CONFIG, Hazard.POWER_OUTAGE, [mains]) is Impact.MODERATE
+
+
+def test_exposure_lines_must_rise() -> None:
+    with pytest.raises(ValueError, match="exposure_people must rise strictly"):
+        ImpactConfig(exposure_people=(500, 100, 1000))
