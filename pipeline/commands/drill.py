@@ -59,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Starts an embedded broker (unless RISKWATCH_BOOTSTRAP_SERVERS is set) and a worker "
         "with topics of its own, publishes the scenario ending now, and scores the warnings.",
     )
-    parser.add_argument("scenario", help="scenario file, or a packaged name: drill-50, smoke-test")
+    parser.add_argument(
+        "scenario", help="scenario file, or a packaged name: drill-50, smoke-test, exposure-and-slow-flood"
+    )
     parser.add_argument("--json", action="store_true", help="print the score card as JSON")
     parser.add_argument(
         "--tolerance",

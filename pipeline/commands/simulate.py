@@ -65,14 +65,14 @@ def _publish(
 
     from pipeline.kafka_admin import ensure_topics
     from pipeline.simulation.publishing import publish
-    from pipeline.simulation.registry import city_registry, publish_registry
+    from pipeline.simulation.registry import publish_registry, scenario_registry
     from pipeline.topics import TopicNames
 
     settings = settings.model_copy(update={"bootstrap_servers": args.bootstrap})
     ensure_topics(settings, args.bootstrap)
     producer = KafkaProducer(bootstrap_servers=args.bootstrap, linger_ms=5, batch_size=256 * 1024)
     try:
-        registry = city_registry(scenario.community_ids, scenario.seed)
+        registry = scenario_registry(scenario)
         publish_registry(producer, TopicNames.from_settings(settings).devices, registry)
         pacer = Pacer(args.rate, args.speedup or None)
         _, events = publish(producer, TopicNames.from_settings(settings), generate(scenario, start), pacer)

@@ -36,7 +36,7 @@ from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
 from pipeline.simulation.generator import generate
 from pipeline.simulation.publishing import Pacer, live_start, publish
-from pipeline.simulation.registry import city_registry, publish_registry
+from pipeline.simulation.registry import publish_registry, scenario_registry
 from pipeline.simulation.scenario import Scenario
 from pipeline.simulation.scorecard import ScoreCard, score
 from pipeline.simulation.truth import GroundTruth, ground_truth
@@ -193,7 +193,7 @@ def run_drill(
         topics = TopicNames.from_settings(drill_settings)
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=256 * 1024)
         stack.callback(producer.close)
-        registry = city_registry(scenario.community_ids, scenario.seed)
+        registry = scenario_registry(scenario)
         publish_registry(producer, topics.devices, registry)
         progress(f"worker read {len(registry)} devices in {worker.wait_registered(len(registry)):.1f} s")
         began = time.monotonic()

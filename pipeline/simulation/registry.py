@@ -11,9 +11,9 @@ written as a site survey would give them:
 * the other detectors have none: their type's defaults apply.
 
 **People**: a gauge watches over 150 people, any other device 30, so no hazard of
-one simulated community counts 500 people or more and exposure never grades above
-a drill incident's magnitude (the drill grades have no exposure column); scenarios
-that vary exposure give their own counts.
+one simulated community counts 500 people or more, below the grade at which the
+drills' exposure rule raises a tier; a scenario's ``people_per_device`` gives
+other counts (``pipeline/scenarios/README.md``, *People exposed*).
 
 >>> entries = community_registry("c001", seed=7)
 >>> gauge = next(e for e in entries if e.device_id == "c001.wl-1")
@@ -24,7 +24,7 @@ that vary exposure give their own counts.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from kafka import KafkaProducer
@@ -33,7 +33,7 @@ from pipeline.devices.entry import DeviceEntry
 from pipeline.publish import deliver_keyed
 from pipeline.simulation.devices import community_devices
 from pipeline.simulation.planning import TIER_GRADES
-from pipeline.simulation.scenario import IncidentKind
+from pipeline.simulation.scenario import IncidentKind, Scenario
 from schemas.events import SensorType
 from schemas.hazard import Tier
 
@@ -48,8 +48,9 @@ def _grade(kind: IncidentKind, tier: Tier) -> float:
     return dict(TIER_GRADES[kind])[tier]
 
 
-def community_registry(community_id: str, seed: int, gauge_people: int = GAUGE_PEOPLE) -> list[DeviceEntry]:
-    """The entries of ``community_id``'s simulated devices, located about the city by ``seed``."""
+def community_registry(community_id: str, seed: int, people: int | None = None) -> list[DeviceEntry]:
+    """The entries of ``community_id``'s simulated devices, located about the city by ``seed``;
+    each watches over ``people`` (default: :data:`GAUGE_PEOPLE` a gauge, :data:`DEVICE_PEOPLE` another)."""
     place = random.Random(f"{seed}:{community_id}:place")
     lat = _ORIGIN[0] + place.uniform(-0.1, 0.1)
     lon = _ORIGIN[1] + place.uniform(-0.1, 0.1)
@@ -74,16 +75,24 @@ def community_registry(community_id: str, seed: int, gauge_people: int = GAUGE_P
                 longitude=round(lon + place.uniform(-0.002, 0.002), 5),
                 sensor_type=device.sensor_type,
                 installed_at=INSTALLED_AT,
-                people=gauge_people if gauge else DEVICE_PEOPLE,
+                people=people if people is not None else GAUGE_PEOPLE if gauge else DEVICE_PEOPLE,
                 **lines,
             )
         )
     return entries
 
 
-def city_registry(community_ids: Sequence[str], seed: int) -> list[DeviceEntry]:
-    """The entries of every simulated community."""
-    return [entry for cid in community_ids for entry in community_registry(cid, seed)]
+def city_registry(
+    community_ids: Sequence[str], seed: int, people_per_device: Mapping[str, int] | None = None
+) -> list[DeviceEntry]:
+    """The entries of every simulated community (``people_per_device``: by community, where given)."""
+    people = people_per_device or {}
+    return [entry for cid in community_ids for entry in community_registry(cid, seed, people.get(cid))]
+
+
+def scenario_registry(scenario: Scenario) -> list[DeviceEntry]:
+    """The registry of a drill scenario's communities."""
+    return city_registry(scenario.community_ids, scenario.seed, scenario.people_per_device)
 
 
 def publish_registry(producer: KafkaProducer, topic: str, entries: Sequence[DeviceEntry]) -> None:

@@ -181,6 +181,11 @@ class Scenario(StrictModel):
     )
     incidents: list[IncidentSpec] = Field(default_factory=list)
     decoys: list[DecoySpec] = Field(default_factory=list)
+    people_per_device: dict[Identifier, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict,
+        description="People each device of a community watches over, published with the registry "
+        "(communities not listed: 150 per gauge, 30 per other device).",
+    )
 
     @property
     def community_ids(self) -> list[str]:
@@ -199,6 +204,8 @@ class Scenario(StrictModel):
                 raise ValueError(f"incident {incident.id}: unknown communities {unknown}")
             if incident.end > self.duration:
                 raise ValueError(f"incident {incident.id} ends after the scenario")
+        if unknown := sorted(set(self.people_per_device) - known):
+            raise ValueError(f"people_per_device: unknown communities {unknown}")
         for decoy in self.decoys:
             if decoy.community not in known:
                 raise ValueError(f"decoy {decoy.id}: unknown community {decoy.community!r}")

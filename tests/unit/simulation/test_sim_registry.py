@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.simulation.devices import community_devices
-from pipeline.simulation.registry import DEVICE_PEOPLE, GAUGE_PEOPLE, city_registry, community_registry
+from pipeline.simulation.registry import (
+    DEVICE_PEOPLE,
+    GAUGE_PEOPLE,
+    city_registry,
+    community_registry,
+    scenario_registry,
+)
+from pipeline.simulation.scenario import load_scenario, scenario_path
 from schemas.events import SensorType
 
 
@@ -36,3 +45,12 @@ def test_no_hazard_of_a_simulated_community_watches_over_500_people() -> None:
     entries = community_registry("c001", seed=7)
     assert sum(e.people for e in entries if e.sensor_type is not SensorType.WATER_LEVEL) < 500
     assert sum(e.people for e in entries if e.sensor_type is SensorType.WATER_LEVEL) < 500
+
+
+def test_a_scenarios_people_per_device_reach_its_registry_and_name_known_communities() -> None:
+    scenario = load_scenario(scenario_path("exposure-and-slow-flood"))
+    people = {e.device_id: e.people for e in scenario_registry(scenario)}
+    assert people["c002.wl-1"] == 600 and people["c002.sm-1"] == 600
+    assert people["c005.wl-1"] == GAUGE_PEOPLE and people["c005.sm-1"] == DEVICE_PEOPLE
+    with pytest.raises(ValueError, match=r"people_per_device: unknown communities \['c099'\]"):
+        scenario.model_validate({**scenario.model_dump(), "people_per_device": {"c099": 5}})
