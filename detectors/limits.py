@@ -5,7 +5,9 @@ dangerous even on a series that has read 30 all week. Limits are configuration:
 a :class:`LimitRule` per sensor type maps a reading to a warning tier, in the
 sensor type's canonical unit (:data:`schemas.events.CANONICAL_UNITS`).
 Site-specific lines (a river's warning and danger water levels) are given per
-device with :meth:`PhysicalLimits.with_device_rule`.
+device with :meth:`PhysicalLimits.with_device_rule`, or, in the worker, by the
+site and device registry, whose rule table is the ``device_rules`` mapping itself
+(read live, so a registry change applies from the next reading).
 
 >>> limits = PhysicalLimits()
 >>> limits.check(SensorType.GAS_CH4, "ch4-1", 27.0).tier.label
