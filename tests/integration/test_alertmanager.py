@@ -15,6 +15,7 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,15 +71,16 @@ class WebhookReceiver:
 
 
 class Alertmanager(ManagedProcess):
-    """``prometheus-alertmanager`` with one webhook receiver, on a free loopback port."""
+    """``prometheus-alertmanager`` on a free loopback port, its one receiver a webhook (or nothing)."""
 
-    def __init__(self, binary: str, home: Path, webhook_url: str) -> None:
+    def __init__(self, binary: str, home: Path, webhook_url: str | None) -> None:
         super().__init__()
         self.binary = binary
         self.home = home
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_file = ARTIFACTS / "alertmanager.log"
+        self.log_file = ARTIFACTS / f"alertmanager-{home.name}.log"
+        webhook = {"webhook_configs": [{"url": webhook_url, "send_resolved": True}]} if webhook_url else {}
         self.config = {
             "route": {
                 "receiver": "test-webhook",
@@ -87,9 +89,7 @@ class Alertmanager(ManagedProcess):
                 "group_interval": "1s",
                 "repeat_interval": "1h",
             },
-            "receivers": [
-                {"name": "test-webhook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}
-            ],
+            "receivers": [{"name": "test-webhook", **webhook}],
         }
 
     def start(self) -> None:
@@ -138,29 +138,49 @@ def webhook() -> Iterator[WebhookReceiver]:
     thread.join(10)
 
 
+@contextmanager
+def running(home: Path, webhook_url: str | None) -> Iterator[Alertmanager]:
+    """An Alertmanager, started and ready."""
+    binary = require_tool("prometheus-alertmanager", "prometheus-alertmanager")
+    with Alertmanager(binary, home, webhook_url) as started:
+        assert wait_for_port("127.0.0.1", started.port, 30, started.process), (
+            f"Alertmanager did not start:\n{started.log_tail()}"
+        )
+        await_condition(lambda: ready(started.base_url), 30, "Alertmanager never reported ready")
+        yield started
+
+
 @pytest.fixture(scope="module")
 def alertmanager(
     webhook: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Alertmanager]:
-    binary = require_tool("prometheus-alertmanager", "prometheus-alertmanager")
-    with Alertmanager(binary, tmp_path_factory.mktemp("alertmanager"), webhook.url) as running:
-        assert wait_for_port("127.0.0.1", running.port, 30, running.process), (
-            f"Alertmanager did not start:\n{running.log_tail()}"
-        )
-        await_condition(lambda: ready(running.base_url), 30, "Alertmanager never reported ready")
-        yield running
+    """The Alertmanager whose webhook receiver the test listens to."""
+    with running(tmp_path_factory.mktemp("am-1"), webhook.url) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmanager]:
+    """The other one of an HA pair (not clustered here: it must get every alert itself)."""
+    with running(tmp_path_factory.mktemp("am-2"), None) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def worker_settings(
-    broker: EmbeddedBroker, alertmanager: Alertmanager, tmp_path_factory: pytest.TempPathFactory
+    broker: EmbeddedBroker,
+    alertmanager: Alertmanager,
+    peer: Alertmanager,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
-    """This module's worker pushes to the Alertmanager above. It re-pushes every 30 s, so an alert
+    """This module's worker pushes to both Alertmanagers above. It re-pushes every 30 s, so an alert
     pushed lasts 2 minutes: one that ends within the test's deadlines was ended, not left to expire."""
     settings = isolated_settings(
         broker,
         tmp_path_factory.mktemp("worker"),
-        alertmanager=AlertmanagerSettings(url=alertmanager.base_url, resend_interval_s=30.0),
+        alertmanager=AlertmanagerSettings(
+            url=f"{alertmanager.base_url},{peer.base_url}", resend_interval_s=30.0
+        ),
         assessment=AssessmentConfig(
             communities={COMMUNITY: Community(description="Riverside", district_id="d-river")}
         ),
@@ -185,9 +205,10 @@ def test_a_warning_pages_through_alertmanager_from_opening_to_resolution(
     producer: KafkaProducer,
     topics: TopicNames,
     alertmanager: Alertmanager,
+    peer: Alertmanager,
     webhook: WebhookReceiver,
 ) -> None:
-    assert alertmanager.alerts() == []
+    assert alertmanager.alerts() == peer.alerts() == []
     publish(producer, topics.readings, COMMUNITY, calm(COMMUNITY, range(60), seed=1))
     publish(producer, topics.readings, COMMUNITY, [reading(COMMUNITY, "wl-a", m, 3.2) for m in (60, 61, 62)])
     [opened] = revisions(broker, topics, COMMUNITY, lambda ws: len(ws) >= 1)
@@ -216,6 +237,7 @@ def test_a_warning_pages_through_alertmanager_from_opening_to_resolution(
     with urllib.request.urlopen(annotations["cap_url"], timeout=10) as response:
         assert b"<identifier>" + opened.warning_id.encode() in response.read(), "the CAP link works"
     await_condition(lambda: delivered(webhook, "firing", "II"), 30, "the webhook got the tier II alert")
+    await_condition(lambda: one_alert(peer, "II") is not None, 30, "the HA peer has the alert too")
 
     # Corroborating reports and the second gauge: the same warning escalates to I.
     corroborate(worker, producer, topics, COMMUNITY)
@@ -228,6 +250,7 @@ def test_a_warning_pages_through_alertmanager_from_opening_to_resolution(
     escalated = one_alert(alertmanager, "I")
     assert escalated is not None and escalated["labels"]["warning_id"] == opened.warning_id
     await_condition(lambda: delivered(webhook, "firing", "I"), 30, "the webhook got the tier I alert")
+    await_condition(lambda: one_alert(peer, "I") is not None, 30, "the HA peer escalated too")
 
     # Back to calm: down the ladder and resolved; Alertmanager lists nothing and says so.
     publish(producer, topics.readings, COMMUNITY, calm(COMMUNITY, range(67, 100), seed=2))
@@ -235,7 +258,11 @@ def test_a_warning_pages_through_alertmanager_from_opening_to_resolution(
         broker, topics, COMMUNITY, lambda ws: bool(ws) and ws[-1].change is WarningChange.RESOLVED
     )
     assert {w.warning_id for w in history} == {opened.warning_id}
-    await_condition(lambda: alertmanager.alerts() == [], 30, "the resolved warning's alerts ended")
+    await_condition(
+        lambda: alertmanager.alerts() == peer.alerts() == [],
+        30,
+        "both ended the resolved warning's alerts",
+    )
     await_condition(
         lambda: webhook.bodies[-1]["status"] == "resolved", 30, "the webhook heard the warning is over"
     )
