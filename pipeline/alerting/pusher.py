@@ -4,8 +4,9 @@ The hot path only builds alerts and drops them into an :class:`~pipeline.alertin
 per Alertmanager (bounded, never blocking); one task per Alertmanager pushes what waits
 with aiohttp (a Faust dependency already), so an HA peer that is down or slow delays only
 itself. A push that fails (no connection, a timeout, a 5xx or 429) is retried after a
-backoff of 0.5 s doubling to 30 s; one Alertmanager refuses for good (another 4xx: the
-alerts are malformed) is logged and dropped, never retried in a loop. Every attempt is
+backoff of 0.5 s doubling to 30 s; a batch Alertmanager refuses for good (another 4xx: the
+alerts are malformed), or one that cannot even be sent (a bug here), is logged and
+dropped, never retried in a loop: the pushing goes on with the next. Every attempt is
 counted in ``riskwatch_alertmanager_pushes_total{outcome="sent|failed|rejected"}``.
 """
 
@@ -16,9 +17,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import aiohttp
+import faust
 
 from pipeline.alerting.alerts import LIFETIME_RESENDS, Alert, AlertBook, AlertLinks
 from pipeline.alerting.outbox import Outbox, backoff
@@ -99,6 +100,9 @@ class AlertmanagerPusher:
                 except (aiohttp.ClientError, TimeoutError) as error:
                     failures = await self._failed(target.url, error, failures)
                     continue
+                except Exception:  # a bug of ours: retrying cannot help, and must not stop the pushing
+                    self._metrics.alertmanager_pushes.labels("rejected").inc()
+                    log.exception("could not push %d alerts to Alertmanager %s", len(batch), target.url)
                 else:
                     self._metrics.alertmanager_pushes.labels("sent").inc()
                     failures = 0
@@ -120,7 +124,7 @@ class AlertmanagerPusher:
 
 
 def install_alertmanager(
-    app: Any,
+    app: faust.App,
     settings: Settings,
     metrics: PipelineMetrics,
     clock: Clock,

@@ -121,3 +121,14 @@ async def test_submitting_never_waits_and_a_full_outbox_drops_the_oldest() -> No
         pusher.submit([alert(f"w{n}") for n in range(25)])
         assert pusher.queued() == 10
         assert metrics.alertmanager_alerts_dropped._value.get() == 15
+
+
+async def test_a_batch_that_cannot_be_sent_is_dropped_and_pushing_goes_on() -> None:
+    fake = FakeAlertmanager([])
+    unsendable = Alert({"warning_id": "w1"}, {"summary": AT}, AT, AT, "")  # type: ignore[dict-item]
+    async with serving(fake) as url, pushing(url) as (pusher, metrics):
+        pusher.submit([unsendable])
+        await until(lambda: pushes(metrics, "rejected") == 1)
+        pusher.submit([alert("w2")])
+        await until(lambda: len(fake.received) == 1)
+    assert [a["labels"]["warning_id"] for a in fake.received[0]] == ["w2"]  # type: ignore[index]
