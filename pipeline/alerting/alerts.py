@@ -16,7 +16,8 @@ which never triggers a notification). So a tier change *ends* the alert of the o
 (``endsAt`` now: receivers with ``send_resolved`` hear that it is over) and starts the
 alert of the new tier: the receivers of the new tier are paged at once.
 :class:`AlertBook` remembers the label set last pushed per warning to know what to end.
-``severity`` follows the impact, which moves with the tier; it is ended the same way.
+``severity`` (the impact) is a label too: a revision that changes the impact but not the
+tier also ends one alert and starts another, under the same tier's route.
 
 **Alerts end by themselves.** A firing alert is pushed with ``endsAt`` four re-push
 intervals ahead, as Prometheus does with its own alerts; the worker re-pushes every open
