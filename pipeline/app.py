@@ -118,7 +118,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
     install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
-    alert = install_alertmanager(app, settings, metrics, SystemClock(), processor.assessor.open_warnings)
+    alerts = install_alertmanager(app, settings, metrics, SystemClock(), processor.assessor.open_warnings)
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_warnings() -> None:
@@ -220,7 +220,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 continue  # a replay after a crash re-derived exactly what is on the topic
             value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
-            alert(event)
+            alerts.revise(event)
             if event.scope == "community" and event.district_id is not None:
                 await ledger.send(districts_topic, event.district_id.encode(), value)
         for notification in outcome.assessment.notifications:
@@ -363,6 +363,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             for topic, offset in marker.resume_at.items():
                 progress.resume(topic, partition, offset)
             processor.resume_partition(partition, marker.stream_times)
+        alerts.refresh()
         app.log.info(
             "restored partitions %s: %s",
             sorted(taken_over),

@@ -123,22 +123,35 @@ class AlertmanagerPusher:
         return failures
 
 
+@dataclass(frozen=True)
+class WarningAlerts:
+    """What the worker calls: :attr:`revise` with each warning event it emits, :attr:`refresh`
+    when its partitions changed (a worker that took some over pushes their open warnings now,
+    instead of at the next re-push, so an escalation soon after ends the right old alert)."""
+
+    revise: Callable[[WarningEvent], None]
+    refresh: Callable[[], None]
+
+
+def _nothing(*args: object) -> None:
+    """No Alertmanager is configured."""
+
+
 def install_alertmanager(
     app: faust.App,
     settings: Settings,
     metrics: PipelineMetrics,
     clock: Clock,
     open_warnings: Callable[[], list[WarningEvent]],
-) -> Callable[[WarningEvent], None]:
-    """Push ``app``'s warnings to Alertmanager when configured; return what the worker calls with
-    each warning event it emits (a no-op when no Alertmanager is configured).
+) -> WarningAlerts:
+    """Push ``app``'s warnings to Alertmanager when configured (else do nothing).
 
     ``open_warnings`` is the worker's open warnings now (the ones of its partitions): they are
     re-pushed every ``resend_interval_s``.
     """
     config = settings.alertmanager
     if not config.urls:
-        return lambda event: None
+        return WarningAlerts(revise=_nothing, refresh=_nothing)
     links = AlertLinks(config.console_url or f"http://{settings.web_host}:{settings.web_port}")
     book = AlertBook(
         settings.assessment, links, timedelta(seconds=config.resend_interval_s * LIFETIME_RESENDS)
@@ -150,11 +163,14 @@ def install_alertmanager(
     async def push_alerts() -> None:
         await pusher.run()
 
-    @app.timer(interval=config.resend_interval_s)  # type: ignore[untyped-decorator]
-    async def repush_open_alerts() -> None:
+    def refresh() -> None:
         pusher.submit(book.refresh(open_warnings(), clock.now()))
 
-    def alert(event: WarningEvent) -> None:
+    @app.timer(interval=config.resend_interval_s)  # type: ignore[untyped-decorator]
+    async def repush_open_alerts() -> None:
+        refresh()
+
+    def revise(event: WarningEvent) -> None:
         pusher.submit(book.revise(event, clock.now()))
 
-    return alert
+    return WarningAlerts(revise=revise, refresh=refresh)
