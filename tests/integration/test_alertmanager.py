@@ -30,6 +30,7 @@ from pipeline.assess.config import AssessmentConfig, Community
 from pipeline.broker import EmbeddedBroker, free_port, wait_for_port
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
+from pipeline.metrics_scrape import scrape, total
 from pipeline.processes import ManagedProcess
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
@@ -115,9 +116,9 @@ class Alertmanager(ManagedProcess):
         """The running Alertmanager, once started."""
         return self._process
 
-    def alerts(self) -> list[Alert]:
-        """The active alerts of the community (``GET /api/v2/alerts``: resolved ones are not listed)."""
-        query = f'filter=community="{COMMUNITY}"'.replace('"', "%22")
+    def alerts(self, community: str = COMMUNITY) -> list[Alert]:
+        """The active alerts of ``community`` (``GET /api/v2/alerts``: resolved ones are not listed)."""
+        query = f'filter=community="{community}"'.replace('"', "%22")
         with urllib.request.urlopen(f"{self.base_url}/api/v2/alerts?{query}", timeout=5) as response:
             found: list[Alert] = json.load(response)
         return found
@@ -270,3 +271,47 @@ def test_a_warning_pages_through_alertmanager_from_opening_to_resolution(
     assert last["groupLabels"] == {"alertname": "RiskwatchWarning", "community": COMMUNITY, "hazard": "flood"}
     assert all(a["status"] == "resolved" for a in last["alerts"])
     assert {a["labels"]["warning_id"] for a in last["alerts"]} == {opened.warning_id}
+
+
+def assessment_states_written(worker: WorkerProcess) -> float:
+    """Assessment states the worker has checkpointed so far."""
+    return total(scrape(worker.base_url), "riskwatch_checkpoint_records_total", state="assessment")
+
+
+def test_a_worker_that_takes_over_pushes_the_open_warnings_at_once(
+    worker: WorkerProcess,
+    worker_settings: Settings,
+    broker: EmbeddedBroker,
+    producer: KafkaProducer,
+    topics: TopicNames,
+    alertmanager: Alertmanager,
+) -> None:
+    """The successor re-pushes every 10 minutes: an update within a minute is its takeover push.
+
+    Runs last in the module: it replaces the module's worker.
+    """
+    community = "c-taken-over"
+    publish(producer, topics.readings, community, calm(community, range(60), seed=3))
+    publish(producer, topics.readings, community, [reading(community, "wl-a", m, 3.2) for m in (60, 61, 62)])
+    await_condition(lambda: len(alertmanager.alerts(community)) == 1, 30, "the warning's alert is active")
+    [before] = alertmanager.alerts(community)
+    # Hand over as a rebalance does: from a checkpoint that holds the warning (a successor that
+    # has to replay re-derives it without re-emitting it, and pushes it at its next re-push).
+    checkpointed = assessment_states_written(worker)
+    await_condition(
+        lambda: assessment_states_written(worker) > checkpointed, 30, "a checkpoint holds the warning"
+    )
+
+    worker.stop()
+    successor_settings = worker_settings.model_copy(
+        update={"alertmanager": worker_settings.alertmanager.model_copy(update={"resend_interval_s": 600.0})}
+    )
+    with WorkerProcess(successor_settings, worker.log_file) as successor:
+        successor.wait_ready(60)
+        await_condition(
+            lambda: alertmanager.alerts(community)[0]["updatedAt"] > before["updatedAt"],
+            60,
+            "the successor pushed the restored warning",
+        )
+    [after] = alertmanager.alerts(community)
+    assert after["labels"] == before["labels"], "the same warning, at the same tier"
