@@ -216,8 +216,9 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         for event in outcome.assessment.events:
             warning = event.warning
             number = fence.admit(warning.warning_id, warning.revision, partial(revision_bytes, warning))
-            if number is None:
-                continue  # a replay after a crash re-derived exactly what is on the topic
+            if number is None:  # a replay after a crash re-derived exactly what is on the topic
+                alerts.replayed(event)
+                continue
             value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
             alerts.revise(event)

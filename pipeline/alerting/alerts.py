@@ -169,16 +169,22 @@ class AlertBook:
     def revise(self, event: WarningEvent, now: datetime) -> list[Alert]:
         """The alerts to push for a new revision: the old tier's alert ended if the labels changed,
         then the warning's alert, firing while the warning is open, ended when it closed."""
-        warning = event.warning
         alert = self.alert_of(event, now)
-        pushes = _ended_if_relabelled(self._open.get(warning.warning_id), alert, now)
-        if warning.is_open:
-            self._open[warning.warning_id] = alert
-            pushes.append(alert)
-        else:
-            self._open.pop(warning.warning_id, None)
-            pushes.append(alert.ended(now))
+        pushes = _ended_if_relabelled(self._open.get(event.warning.warning_id), alert, now)
+        self._remember(event, alert)
+        pushes.append(alert if event.warning.is_open else alert.ended(now))
         return pushes
+
+    def replayed(self, event: WarningEvent, now: datetime) -> None:
+        """A revision re-derived after a crash that is already on the warnings topic: the worker
+        before pushed its alert, so remember it (a later tier change must end it) and push nothing."""
+        self._remember(event, self.alert_of(event, now))
+
+    def _remember(self, event: WarningEvent, alert: Alert) -> None:
+        if event.warning.is_open:
+            self._open[event.warning.warning_id] = alert
+        else:
+            self._open.pop(event.warning.warning_id, None)
 
     def refresh(self, open_warnings: Iterable[WarningEvent], now: datetime) -> list[Alert]:
         """Every open warning's alert again, with a new ``endsAt``.

@@ -125,11 +125,13 @@ class AlertmanagerPusher:
 
 @dataclass(frozen=True)
 class WarningAlerts:
-    """What the worker calls: :attr:`revise` with each warning event it emits, :attr:`refresh`
-    when its partitions changed (a worker that took some over pushes their open warnings now,
-    instead of at the next re-push, so an escalation soon after ends the right old alert)."""
+    """What the worker calls: :attr:`revise` with each warning event it emits, :attr:`replayed`
+    with each one it re-derived after a crash and does not emit again, :attr:`refresh` when its
+    partitions changed (a worker that took some over pushes their open warnings now, instead of
+    at the next re-push, so an escalation soon after ends the right old alert)."""
 
     revise: Callable[[WarningEvent], None]
+    replayed: Callable[[WarningEvent], None]
     refresh: Callable[[], None]
 
 
@@ -151,7 +153,7 @@ def install_alertmanager(
     """
     config = settings.alertmanager
     if not config.urls:
-        return WarningAlerts(revise=_nothing, refresh=_nothing)
+        return WarningAlerts(revise=_nothing, replayed=_nothing, refresh=_nothing)
     links = AlertLinks(config.console_url or f"http://{settings.web_host}:{settings.web_port}")
     book = AlertBook(
         settings.assessment, links, timedelta(seconds=config.resend_interval_s * LIFETIME_RESENDS)
@@ -173,4 +175,7 @@ def install_alertmanager(
     def revise(event: WarningEvent) -> None:
         pusher.submit(book.revise(event, clock.now()))
 
-    return WarningAlerts(revise=revise, refresh=refresh)
+    def replayed(event: WarningEvent) -> None:
+        book.replayed(event, clock.now())
+
+    return WarningAlerts(revise=revise, replayed=replayed, refresh=refresh)

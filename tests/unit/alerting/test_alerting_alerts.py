@@ -152,3 +152,19 @@ def test_the_payload_is_what_alertmanager_api_v2_takes(run: PolicyRun) -> None:
     assert set(payload) == {"labels", "annotations", "startsAt", "endsAt", "generatorURL"}
     assert isinstance(payload["startsAt"], str) and payload["startsAt"].endswith("Z")
     assert payload["labels"] == alert.labels and payload["generatorURL"] == alert.generator_url
+
+
+def test_a_replayed_revision_pushes_nothing_but_a_later_tier_change_ends_its_alert(run: PolicyRun) -> None:
+    """After a crash the successor re-derives what its predecessor pushed, and must end it later."""
+    book = book_for(run)
+    now = run.clock.now()
+    opened, escalated = run.events[0], first(run, WarningChange.ESCALATED)
+    [pushed_before_the_crash] = book_for(run).revise(opened, now)
+
+    book.replayed(opened, now)
+    ended, current = book.revise(escalated, now)
+    assert ended.identity == pushed_before_the_crash.identity and ended.ends_at == now
+    assert current.labels["tier"] == escalated.warning.tier.name
+
+    book.replayed(run.events[-1], now)
+    assert len(book) == 0, "a replayed resolution leaves nothing to end"
