@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from faust.types import TP
 from pydantic import BaseModel, ValidationError
 
+from pipeline.alerting.pusher import install_alertmanager
 from pipeline.assess.silences import silence_record
 from pipeline.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
 from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
@@ -118,6 +119,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
 
     install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
     install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
+    alerts = install_alertmanager(app, settings, metrics, SystemClock(), processor.assessor.open_warnings)
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_warnings() -> None:
@@ -227,10 +229,12 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         for event in outcome.assessment.events:
             warning = event.warning
             number = fence.admit(warning.warning_id, warning.revision, partial(revision_bytes, warning))
-            if number is None:
-                continue  # a replay after a crash re-derived exactly what is on the topic
+            if number is None:  # a replay after a crash re-derived exactly what is on the topic
+                alerts.replayed(event)
+                continue
             value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
+            alerts.revise(event)
             if event.scope == "community" and event.district_id is not None:
                 await ledger.send(districts_topic, event.district_id.encode(), value)
         for notification in outcome.assessment.notifications:
@@ -373,6 +377,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             for topic, offset in marker.resume_at.items():
                 progress.resume(topic, partition, offset)
             processor.resume_partition(partition, marker.stream_times)
+        alerts.refresh()
         app.log.info(
             "restored partitions %s: %s",
             sorted(taken_over),

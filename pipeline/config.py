@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pipeline.alerting.settings import AlertmanagerSettings
 from pipeline.assess.config import AssessmentConfig
 from pipeline.decoding import DecodeLimits
 from pipeline.http_ingest import IngestToken
@@ -93,6 +94,12 @@ class Settings(BaseSettings):
     )
     mqtt: MqttSettings = Field(
         default_factory=MqttSettings, description="The MQTT bridge (RISKWATCH_MQTT_*; [mqtt] in TOML)."
+    )
+
+    alertmanager: AlertmanagerSettings = Field(
+        default_factory=AlertmanagerSettings,
+        description="Alertmanager(s) the worker pushes its warnings to (RISKWATCH_ALERTMANAGER_*; "
+        "[alertmanager] in TOML). Unset URL: none.",
     )
 
     # --- state that survives restarts --------------------------------------------------------

@@ -80,6 +80,8 @@ def run_demo(
         print(f"worker ready in {worker.wait_ready():.1f} s")
         print(f"metrics: {worker.base_url}/metrics")
         print(f"console: {worker.base_url}/console")
+        for url in settings.alertmanager.urls:
+            print(f"alertmanager: warnings pushed to {url} (RISKWATCH_ALERTMANAGER_URL)")
         print(f"simulating {communities} communities; an incident every 2 minutes. Ctrl-C stops.\n")
         topics = TopicNames.from_settings(settings)
         stop = threading.Event()

@@ -238,6 +238,24 @@ class PipelineMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.alertmanager_pushes = Counter(
+            "riskwatch_alertmanager_pushes_total",
+            "Pushes of warning alerts to an Alertmanager, by outcome: sent, failed (retried with backoff)"
+            " or rejected (a 4xx: the batch is dropped).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.alertmanager_alerts_dropped = Counter(
+            "riskwatch_alertmanager_alerts_dropped_total",
+            "Waiting alerts dropped, oldest first, because an Alertmanager's outbox was full (the next"
+            " re-push of the open warnings brings them back).",
+            registry=self.registry,
+        )
+        self.alertmanager_queued = Gauge(
+            "riskwatch_alertmanager_queued_alerts",
+            "Alerts waiting to be pushed, over every Alertmanager.",
+            registry=self.registry,
+        )
         self.checkpoint_age = Gauge(
             "riskwatch_checkpoint_age_seconds",
             "Seconds since the last completed checkpoint (since start if none yet).",

@@ -103,6 +103,18 @@ def _impact(event: WarningEvent) -> Impact:
     return event.warning.impact or Impact.of(event.warning.tier)
 
 
+def cap_severity(event: WarningEvent) -> str:
+    """CAP ``severity`` of the event: its impact (a district roll-up's from its tier)."""
+    return SEVERITY[_impact(event)]
+
+
+def cap_headline(config: AssessmentConfig, event: WarningEvent) -> str:
+    """One line for people: ``'II orange flood warning: Riverside'``."""
+    warning = event.warning
+    area_name = config.area_of(warning.community_id).description
+    return f"{warning.tier.label} {warning.hazard.value.replace('_', ' ')} warning: {area_name}"
+
+
 def _response(warning: RiskWarning) -> str:
     if warning.change in (WarningChange.RESOLVED, WarningChange.FALSE_ALARM):
         return "AllClear"
@@ -122,7 +134,8 @@ def _pair(parent: ElementTree.Element, tag: str, name: str, value: str) -> None:
     _sub(pair, "value", value)
 
 
-def _description(event: WarningEvent) -> str:
+def cap_description(event: WarningEvent) -> str:
+    """What changed, on which axes, and the evidence (at most ten items): CAP ``description``."""
     warning = event.warning
     lines = [
         f"{warning.change.value.replace('_', ' ')} by {warning.caused_by}; likelihood (fused risk) "
@@ -184,14 +197,13 @@ def render_cap(config: AssessmentConfig, event: WarningEvent, expires_after: tim
     _sub(info, "responseType", _response(warning))
     urgency, certainty = _urgency_certainty(config, event)
     _sub(info, "urgency", urgency)
-    _sub(info, "severity", SEVERITY[_impact(event)])
+    _sub(info, "severity", cap_severity(event))
     _sub(info, "certainty", certainty)
     if expires_after is not None:
         _sub(info, "expires", cap_time(warning.updated_at + expires_after))
     _sub(info, "senderName", "riskwatch assessment")
-    area_name = config.area_of(warning.community_id).description
-    _sub(info, "headline", f"{warning.tier.label} {hazard_name} warning: {area_name}")
-    _sub(info, "description", _description(event))
+    _sub(info, "headline", cap_headline(config, event))
+    _sub(info, "description", cap_description(event))
     _pair(info, "parameter", LEVEL_PARAMETER, f"{warning.tier.name};{warning.tier.colour}")
     _pair(info, "parameter", "RISKWATCH_STATUS", warning.status.value)
     _pair(info, "parameter", "RISKWATCH_RISK", f"{warning.risk:.3f}")

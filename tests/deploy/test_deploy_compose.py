@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_files import DEPLOY, load_yaml
+from deploy_files import DEPLOY, load_yaml, setting_names
 
 from pipeline.cli import build_parser
 from pipeline.config import Settings
@@ -61,8 +61,7 @@ def workers(resolved: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 def settings_of(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The Settings a container with ``environment`` would load; unknown RISKWATCH_* names fail."""
-    fields = {f"RISKWATCH_{name.upper()}" for name in Settings.model_fields}
-    unknown = {k for k in environment if k.startswith("RISKWATCH_")} - fields
+    unknown = {k for k in environment if k.startswith("RISKWATCH_")} - setting_names()
     assert unknown == set(), f"not riskwatch settings (ignored silently at run time): {unknown}"
     for key in [k for k in os.environ if k.startswith("RISKWATCH_")]:
         monkeypatch.delenv(key)
@@ -184,3 +183,14 @@ def test_topic_init_creates_every_topic_as_the_workers_expect(
     for topic, (_, configs) in created.items():
         expected = topic_configs(settings, topic)
         assert {key: configs.get(key) for key in expected} == expected, f"{topic}: differs from the worker's"
+
+
+def test_every_worker_pushes_to_the_compose_alertmanager_with_links_that_open_from_the_host(
+    resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alertmanager = resolved["services"]["alertmanager"]
+    assert any(str(port).startswith("127.0.0.1:9093:9093") for port in alertmanager["ports"])
+    for name, environment in workers(resolved).items():
+        settings = settings_of(environment, monkeypatch)
+        assert settings.alertmanager.urls == ("http://alertmanager:9093",), name
+        assert settings.alertmanager.console_url == f"http://localhost:{settings.web_port}", name

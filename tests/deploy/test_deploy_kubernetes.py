@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-from deploy_files import DEPLOY, load_yaml, load_yaml_documents
+from deploy_files import DEPLOY, load_yaml, load_yaml_documents, setting_names
 
 from pipeline.cli import build_parser
 from pipeline.config import Settings
@@ -94,8 +94,7 @@ def test_kustomization_lists_every_manifest() -> None:
 
 def worker_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     data = only("ConfigMap")["data"]
-    fields = {f"RISKWATCH_{name.upper()}" for name in Settings.model_fields}
-    assert set(data) - fields == set(), "unknown RISKWATCH_* names are silently ignored at run time"
+    assert set(data) - setting_names() == set(), "unknown RISKWATCH_* names are silently ignored at run time"
     for key, value in data.items():
         monkeypatch.setenv(key, value)
     return Settings()
@@ -162,3 +161,14 @@ def test_workers_are_probed_sized_and_selected_consistently(monkeypatch: pytest.
         assert only(kind)["spec"]["selector"]["matchLabels"].items() <= labels.items(), kind
     assert only("Service")["spec"]["selector"].items() <= labels.items()
     assert only("PodMonitor")["spec"]["podMetricsEndpoints"][0]["port"] == container["ports"][0]["name"]
+
+
+def test_workers_push_to_every_alertmanager_of_the_pair_and_link_through_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = worker_settings(monkeypatch).alertmanager
+    assert len(settings.urls) == 2 and all(url.endswith(":9093") for url in settings.urls)
+    service = only("Service")
+    port = service["spec"]["ports"][0]["port"]
+    host = f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
+    assert settings.console_url == f"http://{host}:{port}"

@@ -88,6 +88,23 @@ def reports_received(worker: WorkerProcess) -> float:
     return total(scrape(worker.base_url), "riskwatch_events_received_total", kind="resident_report")
 
 
+def corroborate(worker: WorkerProcess, producer: KafkaProducer, topics: TopicNames, community: str) -> None:
+    """Three residents' reports of the flood at minutes 63-64, read by the worker before this returns."""
+    reports_before = reports_received(worker)
+    publish(
+        producer,
+        topics.reports,
+        community,
+        [
+            report(community, 1, 63, "resident"),
+            report(community, 2, 63, "resident"),
+            report(community, 3, 64, "grid_worker"),
+        ],
+    )
+    # Topics are consumed independently: without this, the next readings can overtake the reports.
+    await_condition(lambda: reports_received(worker) >= reports_before + 3, 30, "the worker read the reports")
+
+
 def operator(monkeypatch: pytest.MonkeyPatch, settings: Settings, *argv: str) -> None:
     for name, value in settings_environment(settings).items():
         monkeypatch.setenv(name, value)
@@ -106,19 +123,7 @@ def test_an_incident_rises_is_acknowledged_and_recovers_under_one_warning(
     publish(producer, topics.readings, community, calm(community, range(60), seed=1))
     # 2.2 and 2.3 m above normal: extreme on both gauges (ARR 2019 class H5), red once corroborated.
     publish(producer, topics.readings, community, [reading(community, "wl-a", m, 3.2) for m in (60, 61, 62)])
-    reports_before = reports_received(worker)
-    publish(
-        producer,
-        topics.reports,
-        community,
-        [
-            report(community, 1, 63, "resident"),
-            report(community, 2, 63, "resident"),
-            report(community, 3, 64, "grid_worker"),
-        ],
-    )
-    # Topics are consumed independently: without this, the next readings can overtake the reports.
-    await_condition(lambda: reports_received(worker) >= reports_before + 3, 30, "the worker read the reports")
+    corroborate(worker, producer, topics, community)
     publish(producer, topics.readings, community, [reading(community, "wl-b", m, 3.5) for m in (64, 65, 66)])
     peak = revisions(broker, topics, community, lambda ws: any(w.tier is Tier.I for w in ws))
     operator(
