@@ -35,6 +35,10 @@ class TopicNames:
     districts: str
     """Community warnings keyed by district, so one worker rolls each district up."""
     """Operators' silences (maintenance windows), compacted by silence id; every worker reads it whole."""
+    roster: str = "riskwatch.roster"
+    """The mobilisation roster, compacted by person or team id (:mod:`pipeline.notify.roster`)."""
+    deliveries: str = "riskwatch.deliveries"
+    """Every delivery attempt and link acknowledgement of ``riskwatch notify``, keyed by warning id."""
     responders: tuple[str, ...] = ()
     """One topic per responder route of the assessment configuration (departments, police, ...)."""
 
@@ -54,6 +58,8 @@ class TopicNames:
             device_faults=f"{p}device.faults",
             silences=f"{p}silences",
             districts=f"{p}districts",
+            roster=f"{p}roster",
+            deliveries=f"{p}deliveries",
             responders=tuple(sorted({f"{p}{route.topic}" for route in settings.assessment.routes})),
         )
 
@@ -79,6 +85,8 @@ class TopicNames:
             self.device_faults,
             self.silences,
             self.districts,
+            self.roster,
+            self.deliveries,
             *self.responders,
         ]
 
