@@ -211,16 +211,23 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
         for letter in outcome.dead_letters:
             await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
+        renumbered: dict[tuple[str, int], int] = {}
         for event in outcome.assessment.events:
             warning = event.warning
             number = fence.admit(warning.warning_id, warning.revision, partial(revision_bytes, warning))
             if number is None:
                 continue  # a replay after a crash re-derived exactly what is on the topic
+            renumbered[(warning.warning_id, warning.revision)] = number
             value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
             if event.scope == "community" and event.district_id is not None:
                 await ledger.send(districts_topic, event.district_id.encode(), value)
         for notification in outcome.assessment.notifications:
+            if notification.warning_id is not None and notification.revision is not None:
+                # name the revision as published (the fence may have renumbered it)
+                number = renumbered.get((notification.warning_id, notification.revision))
+                if number is not None:
+                    notification = notification.model_copy(update={"revision": number})
             for topic in notification.topics:
                 await ledger.send(
                     responder_topics[settings.topic_prefix + topic],
