@@ -48,7 +48,8 @@ class DeliveryRecord(BaseModel):
     kind: str
     recipient_id: str
     recipient_name: str
-    channel: Channel
+    channel: Channel | None
+    """``None`` for an acknowledgement whose delivery this worker has not read."""
     outcome: Outcome
     attempt: int = 1
     error: str | None = None
@@ -117,7 +118,7 @@ class DeliveryBook:
                 kind=record.kind,
                 recipient_id=record.recipient_id,
                 recipient_name=record.recipient_name,
-                channel=record.channel.value,
+                channel=record.channel.value if record.channel else None,
                 outcome=record.outcome.value,
                 error=record.error,
                 at=record.at.isoformat(),

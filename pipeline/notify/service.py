@@ -104,7 +104,9 @@ class NotifyService:
                 log.warning("cannot record a delivery outcome yet (%s); retrying", error)
                 await asyncio.sleep(1.0)
         self.book.add(record)
-        self.metrics.attempts.labels(record.channel.value, record.outcome.value).inc()
+        self.metrics.attempts.labels(
+            record.channel.value if record.channel else "none", record.outcome.value
+        ).inc()
 
     def _apply_roster(self, key: bytes | None, value: bytes | None) -> None:
         try:
