@@ -115,7 +115,7 @@ def install_response(
                 community_id=warning.community_id,
                 kind="acknowledged",
                 recipient_id=claim.recipient_id,
-                recipient_name=told.recipient_name if told else claim.recipient_id,
+                recipient_name=claim.recipient_name or claim.recipient_id,
                 channel=told.channel if told else None,
                 outcome=Outcome.ACKNOWLEDGED,
                 at=now,

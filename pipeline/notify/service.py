@@ -56,6 +56,7 @@ def ack_url(settings: Settings, key: bytes, notification: Notification, recipien
         notification.revision,
         recipient.id,
         expiry(datetime.now(UTC), settings.notify.ack_ttl_s),
+        recipient.name,
     )
     return f"{settings.notify.console_url.rstrip('/')}/ack/{issue_token(key, claim)}"
 
@@ -154,6 +155,13 @@ class NotifyService:
         )
         if not chosen:
             self.metrics.skipped.labels("no_recipient").inc()
+            log.info(
+                "nobody on the roster (%d entries) takes %s %s notices of %s",
+                len(self.roster.entries),
+                route,
+                notification.hazard.value,
+                notification.community_id,
+            )
         jobs = []
         for recipient in chosen:
             n = notification

@@ -5,7 +5,7 @@ raw body>`` with the shared secret, as GitHub signs its webhooks; the receiver
 recomputes it over the bytes it got and compares in constant time.
 
 An acknowledgement token is ``<claims>.<mac>``, both base64url without padding:
-the claims (warning id, revision, recipient id, expiry) as compact JSON, the MAC
+the claims (warning id, revision, recipient id, expiry, recipient name) as compact JSON, the MAC
 HMAC-SHA256 over the encoded claims with the acknowledgement key. One token
 acknowledges one revision of one warning for one recipient, until it expires;
 which tokens were used is the caller's to remember (:mod:`pipeline.notify.deliveries`).
@@ -60,6 +60,8 @@ class AckClaim:
     revision: int
     recipient_id: str
     expires_at: datetime
+    recipient_name: str = ""
+    """Shown to operators with the acknowledgement (the roster's name when the link was made)."""
 
     @property
     def purpose(self) -> str:
@@ -83,7 +85,13 @@ def issue_token(key: bytes, claim: AckClaim) -> str:
     """The token of ``claim``, for a link ``/ack/<token>``."""
     claims = _b64(
         json.dumps(
-            [claim.warning_id, claim.revision, claim.recipient_id, int(claim.expires_at.timestamp())],
+            [
+                claim.warning_id,
+                claim.revision,
+                claim.recipient_id,
+                int(claim.expires_at.timestamp()),
+                claim.recipient_name,
+            ],
             separators=(",", ":"),
         ).encode()
     )
@@ -98,9 +106,9 @@ def read_token(key: bytes, token: str, now: datetime) -> AckClaim:
     if not hmac.compare_digest(_mac(key, claims), mac):
         raise TokenRefused("this link was not issued by riskwatch (its signature does not match)")
     try:
-        warning_id, revision, recipient_id, expires = json.loads(_unb64(claims))
+        warning_id, revision, recipient_id, expires, name = json.loads(_unb64(claims))
         claim = AckClaim(
-            str(warning_id), int(revision), str(recipient_id), datetime.fromtimestamp(expires, UTC)
+            str(warning_id), int(revision), str(recipient_id), datetime.fromtimestamp(expires, UTC), str(name)
         )
     except (ValueError, TypeError, binascii.Error):
         raise TokenRefused("this link is damaged") from None

@@ -14,9 +14,13 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaProducer
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
@@ -25,9 +29,10 @@ from pipeline.notify.process import NotifyProcess
 from pipeline.notify.signing import AckClaim, issue_token
 from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
-from schemas import Feedback, FeedbackAction, RiskWarning
+from schemas import Feedback, FeedbackAction, RiskWarning, WarningChange
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until
 from tests.integration.notify_receivers import HttpReceiver
+from tests.integration.test_console_browser import browser  # noqa: F401 - the fixture
 from tests.integration.test_end_to_end import readings
 from tests.integration.test_notify import import_roster
 
@@ -53,6 +58,25 @@ def worker_settings(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFac
     return settings
 
 
+@pytest.fixture(scope="module")
+def notify(worker_settings: Settings) -> Iterator[NotifyProcess]:
+    with NotifyProcess(worker_settings, ARTIFACTS / f"notify-{worker_settings.app_id}.log") as running:
+        running.wait_ready()
+        yield running
+
+
+def raise_warning(
+    producer: KafkaProducer, topics: TopicNames, receiver: HttpReceiver, community: str, path: str
+) -> dict[str, object]:
+    """Readings that open a warning in ``community``; the webhook body notify delivered for it."""
+    rng = random.Random(5)
+    values = [*(1.0 + rng.gauss(0, 0.005) for _ in range(60)), 1.3, 1.3, 1.3]
+    publish(producer, topics.readings, community, readings(community, values))
+    await_condition(lambda: bool(receiver.received(path)), 60, "the phone's webhook got the warning")
+    body: dict[str, object] = json.loads(receiver.received(path)[0].body)
+    return body
+
+
 def fetch(url: str, method: str = "GET") -> tuple[int, str]:
     request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
     try:
@@ -64,6 +88,7 @@ def fetch(url: str, method: str = "GET") -> tuple[int, str]:
 
 def test_the_link_in_a_delivered_warning_acknowledges_it_once(
     worker: WorkerProcess,
+    notify: NotifyProcess,
     worker_settings: Settings,
     broker: EmbeddedBroker,
     producer: KafkaProducer,
@@ -72,16 +97,14 @@ def test_the_link_in_a_delivered_warning_acknowledges_it_once(
     tmp_path: Path,
 ) -> None:
     import_roster(
-        worker_settings, tmp_path, f"li,Li Na,c-ack,community_office,webhook,{receiver.url('/ok/li')}\n"
+        worker_settings,
+        tmp_path,
+        f"li,Li Na,c-ack,community_office,webhook,{receiver.url('/ok/li')}\n"
+        f"zhao,Zhao Lei,c-ack-b,community_office,webhook,{receiver.url('/ok/zhao')}\n",
     )
-    with NotifyProcess(worker_settings, ARTIFACTS / f"notify-{worker_settings.app_id}.log") as notify:
-        notify.wait_ready()
-        rng = random.Random(5)
-        values = [*(1.0 + rng.gauss(0, 0.005) for _ in range(60)), 1.3, 1.3, 1.3]
-        publish(producer, topics.readings, "c-ack", readings("c-ack", values))
-        await_condition(lambda: bool(receiver.received("/ok/li")), 60, "the phone's webhook got the warning")
-    body = json.loads(receiver.received("/ok/li")[0].body)
-    warning_id, link = body["notification"]["warning_id"], body["ack_url"]
+    body = raise_warning(producer, topics, receiver, "c-ack", "/ok/li")
+    warning_id = str(body["notification"]["warning_id"])  # type: ignore[index]
+    link = str(body["ack_url"])
     assert link.startswith(f"{worker.base_url}/ack/")
 
     status, page = fetch(link)
@@ -89,12 +112,9 @@ def test_the_link_in_a_delivered_warning_acknowledges_it_once(
     status, page = fetch(link, "POST")
     assert status == 200 and "Acknowledged" in page
 
-    def acknowledged(records: list[object]) -> bool:
-        return any(
-            RiskWarning.model_validate_json(r.value).warning_id == warning_id  # type: ignore[attr-defined]
-            and RiskWarning.model_validate_json(r.value).status.value == "acknowledged"  # type: ignore[attr-defined]
-            for r in records
-        )
+    def acknowledged(records: list[Any]) -> bool:
+        revisions = [RiskWarning.model_validate_json(r.value) for r in records]
+        return any(w.warning_id == warning_id and w.change is WarningChange.ACKNOWLEDGED for w in revisions)
 
     read_until(broker, topics.warnings, acknowledged, timeout_s=30)
     (feedback,) = [
@@ -140,3 +160,42 @@ def test_the_link_in_a_delivered_warning_acknowledges_it_once(
         check=True,
     )
     assert "opened to Li Na (li) by webhook: delivered after 1 attempt(s); acknowledged" in review.stdout
+
+
+def test_a_responder_acknowledges_in_the_browser_and_the_console_shows_it(
+    worker: WorkerProcess,
+    notify: NotifyProcess,
+    producer: KafkaProducer,
+    topics: TopicNames,
+    receiver: HttpReceiver,
+    browser: webdriver.Chrome,  # noqa: F811 - the fixture imported above
+) -> None:
+    body = raise_warning(producer, topics, receiver, "c-ack-b", "/ok/zhao")
+    warning_id = str(body["notification"]["warning_id"])  # type: ignore[index]
+    browser.get(str(body["ack_url"]))
+    wait = WebDriverWait(browser, 30)
+    browser.find_element(By.ID, "confirm").click()
+    wait.until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Acknowledged")
+
+    browser.get(f"{worker.base_url}/console")
+    selector = "article[data-community='c-ack-b']"
+    read_row = f"""const d = document.querySelector("{selector} details.response");
+        if (!d) return null;
+        if (!d.open) d.open = true;
+        const row = d.querySelector("tr[data-recipient='zhao']");
+        return row && [...row.querySelectorAll('td')].map(td => td.textContent);"""
+
+    def acknowledged_row(b: webdriver.Chrome) -> list[str] | None:
+        row = b.execute_script(read_row)
+        if row and row[5] == "—":
+            b.execute_script(f'document.querySelector("{selector} details.response").open = false')
+            return None
+        return row  # type: ignore[no-any-return]
+
+    row = wait.until(acknowledged_row)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "console-response.png"))
+    assert row[:4] == ["Zhao Lei (zhao)", "webhook", "opened", "delivered"], row
+    assert warning_id in browser.execute_script(
+        f'return document.querySelector("{selector}").dataset.warningId'
+    )
