@@ -14,22 +14,14 @@ import sys
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.notify.roster import RosterEntry
 
 
-def _send_all(settings: Settings, records: list[tuple[str, bytes | None]]) -> None:
-    from kafka import KafkaProducer
-
+def _send_all(settings: Settings, records: list[tuple[str, RosterEntry | None]]) -> None:
     from pipeline.commands.operator import bootstrap_of
-    from pipeline.topics import TopicNames
+    from pipeline.notify.roster_store import write_roster
 
-    topic = TopicNames.from_settings(settings).roster
-    producer = KafkaProducer(bootstrap_servers=bootstrap_of(settings), **settings.kafka.kafka_python_kwargs())
-    try:
-        sent = [producer.send(topic, key=key.encode(), value=value) for key, value in records]
-        for future in sent:
-            future.get(timeout=10)
-    finally:
-        producer.close()
+    write_roster(settings, bootstrap_of(settings), records)
 
 
 def run_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -44,7 +36,7 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
     except RosterError as error:
         print(f"riskwatch: {args.file} was not imported (nothing changed):\n{error}", file=sys.stderr)
         return 1
-    _send_all(settings, [(entry.id, entry.model_dump_json().encode()) for entry in entries])
+    _send_all(settings, [(entry.id, entry) for entry in entries])
     communities = sorted({entry.community for entry in entries})
     print(f"imported {len(entries)} roster entries of {', '.join(communities)}")
     return 0
