@@ -24,8 +24,9 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import start_http_server
 from pydantic import ValidationError
 
-from pipeline.assess.episodes import Notification
+from pipeline.assess.episodes import NoticeKind, Notification
 from pipeline.config import Settings
+from pipeline.decoding import Rejection, dead_letters
 from pipeline.kafka_admin import ensure_topics
 from pipeline.notify.deliverer import Deliverer, Job
 from pipeline.notify.deliveries import DeliveryBook, DeliveryRecord, idempotency_key
@@ -40,6 +41,7 @@ from pipeline.state_key import ack_link_key
 from pipeline.state_store import read_to_end
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
+from schemas.deadletter import DeadLetter, RejectReason
 
 log = logging.getLogger("riskwatch.notify")
 
@@ -48,8 +50,11 @@ MAX_IN_FLIGHT = 1000
 
 
 def ack_url(settings: Settings, key: bytes, notification: Notification, recipient: RosterEntry) -> str | None:
-    """The signed link by which ``recipient`` acknowledges the notification's warning revision."""
+    """The signed link by which ``recipient`` acknowledges the notification's warning revision
+    (none for a device fault, or for a warning that the notice says is closed)."""
     if notification.warning_id is None or notification.revision is None:
+        return None
+    if notification.kind in (NoticeKind.RESOLVED, NoticeKind.FALSE_ALARM):
         return None
     claim = AckClaim(
         notification.warning_id,
@@ -92,6 +97,8 @@ class NotifyService:
         self.transport = ChannelTransport(settings.notify)
         self.deliverer = Deliverer(settings.notify, self.transport, self.record, lambda: datetime.now(UTC))
         metrics.queued.set_function(lambda: self.deliverer.queued)
+        self._pending: set[asyncio.Task[None]] = set()
+        """Dead letters being written (kept referenced until done)."""
 
     async def record(self, record: DeliveryRecord) -> None:
         """Write one outcome to ``riskwatch.deliveries`` and wait for the broker; retried until taken."""
@@ -128,16 +135,42 @@ class NotifyService:
             "read %d delivered keys and %d roster entries", len(self.book.delivered), len(self.roster.entries)
         )
 
-    def handle(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
+    async def _dead_letter(self, letter: DeadLetter) -> None:
+        """Keep an unreadable notification on the dead-letter topic; its offset counts once it is there."""
+        value = letter.model_dump_json().encode()
+        while True:
+            try:
+                await self.producer.send_and_wait(
+                    self.names.deadletter, value, key=(letter.key or "").encode()
+                )
+                break
+            except KafkaError as error:
+                log.warning("cannot dead-letter an unreadable notification yet (%s); retrying", error)
+                await asyncio.sleep(1.0)
+        self.offsets.finish(letter.source_topic, letter.partition, letter.offset)
+
+    def handle(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None) -> None:
         """Start the deliveries of one responder-topic record."""
         try:
             notification = Notification.model_validate_json(value or b"")
         except ValidationError as error:
-            log.warning(
-                "skipping an unreadable notification at %s[%d]@%d: %s", topic, partition, offset, error
-            )
+            log.warning("dead-lettering an unreadable notification at %s[%d]@%d", topic, partition, offset)
             self.metrics.skipped.labels("unreadable").inc()
-            self.offsets.add(topic, partition, offset, 0)
+            self.offsets.add(topic, partition, offset, 1)
+            rejection = Rejection(RejectReason.WRONG_SHAPE, f"not a notification: {error}"[:2000])
+            (letter,) = dead_letters(
+                value,
+                key,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                rejections=[rejection],
+                now=datetime.now(UTC),
+                max_raw_bytes=self.settings.max_message_bytes,
+            )
+            task = asyncio.create_task(self._dead_letter(letter))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
             return
         if datetime.now(UTC) - notification.at > timedelta(seconds=self.settings.notify.max_age_s):
             self.metrics.skipped.labels("stale").inc()
@@ -165,11 +198,11 @@ class NotifyService:
         jobs = []
         for recipient in chosen:
             n = notification
-            key = idempotency_key(n.warning_id, n.revision, n.kind.value, n.level, recipient.id, n.at)
-            if key in self.book.delivered or key in self.deliverer.in_flight:
+            once = idempotency_key(n.warning_id, n.revision, n.kind.value, n.level, recipient.id, n.at)
+            if once in self.book.delivered or once in self.deliverer.in_flight:
                 self.metrics.skipped.labels("duplicate").inc()
                 continue
-            message = Message(n, recipient, key, ack_url(self.settings, self.key, n, recipient))
+            message = Message(n, recipient, once, ack_url(self.settings, self.key, n, recipient))
             jobs.append(Job(message, partial(self.offsets.finish, topic, partition, offset)))
         self.offsets.add(topic, partition, offset, len(jobs))
         for job in jobs:
@@ -201,7 +234,7 @@ class NotifyService:
                     batches = await consumer.getmany(timeout_ms=200, max_records=200)
                     for tp, records in batches.items():
                         for record in records:
-                            self.handle(tp.topic, tp.partition, record.offset, record.value)
+                            self.handle(tp.topic, tp.partition, record.offset, record.key, record.value)
                 else:
                     await asyncio.sleep(0.2)
                 await self._commit(consumer)

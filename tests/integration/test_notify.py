@@ -27,8 +27,15 @@ from pipeline.notify.deliveries import DeliveryRecord
 from pipeline.notify.process import NotifyProcess
 from pipeline.notify.signing import SIGNATURE_HEADER, signature_matches
 from pipeline.topics import TopicNames
+from schemas.deadletter import DeadLetter
 from schemas.hazard import Hazard, Tier
-from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_records
+from tests.integration.conftest import (
+    ARTIFACTS,
+    await_condition,
+    isolated_settings,
+    read_records,
+    read_until,
+)
 from tests.integration.notify_receivers import HttpReceiver, SmtpSink
 
 SECRET = "webhook-shared-secret"
@@ -104,6 +111,14 @@ def publish_notices(settings: Settings, route: str, count: int, community: str =
     return ids
 
 
+def publish_raw(settings: Settings, topic: str, value: bytes) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        producer.send(topic, key=b"c1", value=value).get(10)
+    finally:
+        producer.close()
+
+
 def deliveries(broker: EmbeddedBroker, settings: Settings, count: int) -> list[DeliveryRecord]:
     topic = TopicNames.from_settings(settings).deliveries
     records = read_records(broker, topic, lambda rs: len(rs) >= count, timeout_s=60)
@@ -131,10 +146,18 @@ def test_webhook_robot_and_email_are_delivered_and_recorded(
         )
         with NotifyProcess(settings, ARTIFACTS / f"notify-{settings.app_id}.log") as notify:
             notify.wait_ready()
+            route = settings.topic_prefix + "responders.community_office"
+            publish_raw(settings, route, b"not a notification")
             (warning_id,) = publish_notices(settings, "responders.community_office", 1)
             records = deliveries(broker, settings, 3)
+            deadletter = TopicNames.from_settings(settings).deadletter
+            (letter,) = [
+                DeadLetter.model_validate_json(r.value) for r in read_until(broker, deadletter, bool)
+            ]
             await_condition(lambda: len(smtp.messages) == 1, 30, "the e-mail reached the SMTP server")
 
+    assert (letter.raw, letter.source_topic) == (b"not a notification", route)
+    assert letter.reason.startswith("not a notification")
     assert sorted((r.recipient_id, r.outcome.value) for r in records) == [
         ("ding", "delivered"),
         ("hook", "delivered"),
@@ -182,30 +205,44 @@ def test_a_dead_endpoint_is_retried_while_others_are_delivered(
 def test_kill_9_mid_batch_loses_nothing_and_sends_nothing_twice(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
+    """What a restart may resend is only a message whose outcome was not recorded yet: at most the
+    one in flight per recipient at the kill, with the same ``Idempotency-Key``, so a receiver that
+    drops repeated keys (as this one counts them) takes each message exactly once."""
     with HttpReceiver(delay_s=0.03) as receiver:
         settings = notify_settings(broker, tmp_path)
+        phones = 3
         import_roster(
             settings,
             tmp_path,
             "".join(
-                f"p{n},Phone {n},c1,community_office,webhook,{receiver.url(f'/ok/p{n}')}\n" for n in range(3)
+                f"p{n},Phone {n},c1,community_office,webhook,{receiver.url(f'/ok/p{n}')}\n"
+                for n in range(phones)
             ),
         )
         log = ARTIFACTS / f"notify-{settings.app_id}.log"
         ids = publish_notices(settings, "responders.community_office", 40)
-        expected = {f"{w}:1:opened:0:p{n}" for w in ids for n in range(3)}
+        expected = {f"{w}:1:opened:0:p{n}" for w in ids for n in range(phones)}
         with NotifyProcess(settings, log) as notify:
             await_condition(lambda: len(receiver.received()) >= 30, 60, "notify delivered some")
             notify.process.send_signal(signal.SIGKILL)
             notify.process.wait(10)
-        at_kill = len(receiver.received())
-        assert at_kill < len(expected), "killed mid-batch"
-        with NotifyProcess(settings, log) as notify:
+        assert len(receiver.received()) < len(expected), "killed mid-batch"
+        topic = TopicNames.from_settings(settings).deliveries
+        recorded_before = {
+            DeliveryRecord.model_validate_json(r.value).key
+            for r in read_records(broker, topic, lambda rs: False, timeout_s=3)
+        }
+        with NotifyProcess(settings, log):
             await_condition(
                 lambda: {r.headers["Idempotency-Key"] for r in receiver.received()} >= expected,
                 60,
                 "every message arrived after the restart",
             )
+        records = deliveries(broker, settings, len(expected))
     keys = Counter(r.headers["Idempotency-Key"] for r in receiver.received())
-    assert set(keys) == expected
-    assert [k for k, n in keys.items() if n > 1] == [], "no idempotency key was delivered twice"
+    assert set(keys) == expected, "nothing lost"
+    again = [k for k, n in keys.items() if n > 1]
+    assert not set(again) & recorded_before, "nothing recorded as delivered was sent again"
+    assert len(again) <= phones and all(keys[k] == 2 for k in again), "at most the message in flight"
+    delivered = Counter(r.key for r in records if r.outcome.value == "delivered")
+    assert set(delivered) == expected and set(delivered.values()) == {1}, "one delivered record per key"
