@@ -63,26 +63,46 @@ def notify_settings(
     return settings
 
 
-def import_roster(settings: Settings, tmp_path: Path, rows: str) -> None:
-    """``riskwatch roster import`` as a user runs it."""
-    path = tmp_path / "roster.csv"
-    path.write_text(HEADER + rows)
+def riskwatch(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """A ``riskwatch`` command as a user runs it, against this test's broker and topics."""
     env = {
-        f"RISKWATCH_{k}": v
-        for k, v in (
-            ("BOOTSTRAP_SERVERS", settings.bootstrap_servers or ""),
-            ("TOPIC_PREFIX", settings.topic_prefix),
-        )
+        "RISKWATCH_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
+        "RISKWATCH_TOPIC_PREFIX": settings.topic_prefix,
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "roster", "import", str(path)],
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def import_roster(settings: Settings, tmp_path: Path, rows: str) -> None:
+    """``riskwatch roster import``, which must succeed."""
+    path = tmp_path / "roster.csv"
+    path.write_text(HEADER + rows)
+    done = riskwatch(settings, "roster", "import", str(path))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_bad_roster_file_changes_nothing(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    settings = notify_settings(broker, tmp_path)
+    import_roster(settings, tmp_path, "wang,Wang Fang,c1,grid_worker,email,wang@c1.example\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        HEADER + "li,Li Na,c1,police,email,li@c1.example\nzhao,Zhao,c1,astronaut,email,z@c1.example\n"
+    )
+    refused = riskwatch(settings, "roster", "import", str(bad))
+    assert refused.returncode == 1
+    assert (
+        "nothing changed" in refused.stderr
+        and "row 3, column role: 'astronaut' is not a role" in refused.stderr
+    )
+    listed = riskwatch(settings, "roster", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "wang@c1.example" in listed.stdout and "li@c1.example" not in listed.stdout
 
 
 def publish_notices(settings: Settings, route: str, count: int, community: str = "c1") -> list[str]:
