@@ -215,6 +215,11 @@ def test_a_dead_endpoint_is_retried_while_others_are_delivered(
         dead_so_far = len(receiver.received("/dead/", status=503))
         assert dead_so_far < 9, "the live phone was served while the dead one was still being retried"
         records = deliveries(broker, settings, 3 + 9)
+        counted = {
+            f'riskwatch_notify_attempts_total{{channel="webhook",outcome="{outcome}"}} {n}.0'
+            for outcome, n in (("delivered", 3), ("failed", 6), ("gave_up", 3))
+        }
+        await_condition(lambda: counted <= set(notify.metrics().splitlines()), 10, f"metrics count {counted}")
     dead = [r for r in records if r.recipient_id == "dead"]
     assert sorted((r.warning_id, r.attempt, r.outcome.value) for r in dead) == sorted(
         (w, a, "gave_up" if a == 3 else "failed") for w in ids for a in (1, 2, 3)
