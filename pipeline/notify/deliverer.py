@@ -89,8 +89,13 @@ class Deliverer:
         while True:
             job = await queue.get()
             await asyncio.sleep(max(0.0, next_slot - loop.time()))
-            await self._deliver(job)
-            next_slot = loop.time() + interval
+            try:
+                await self._deliver(job)
+            except Exception:  # a bug must not silence this recipient for good
+                log.exception("delivering %s failed unexpectedly; it stays uncommitted", job.message.key)
+                continue
+            finally:
+                next_slot = loop.time() + interval
             self.in_flight.discard(job.message.key)
             job.finished()
 
