@@ -25,6 +25,7 @@ from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
 from pipeline.console.devices_web import install_devices
 from pipeline.console.feed import BoardFeed
+from pipeline.console.response_web import install_response
 from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
 from pipeline.consumer_lag import PartitionProgress
@@ -33,11 +34,12 @@ from pipeline.http_ingest import HttpIngest
 from pipeline.ingest_view import install_ingest
 from pipeline.log_throttle import throttle_repeats
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
+from pipeline.notify.deliveries import DeliveryBook, DeliveryRecord
 from pipeline.output_ledger import OutputLedger
 from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
 from pipeline.readiness import Readiness
 from pipeline.revision_fence import RevisionFence
-from pipeline.state_key import worker_state_key
+from pipeline.state_key import ack_link_key, worker_state_key
 from pipeline.state_store import read_logs
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
@@ -118,6 +120,28 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
         )
 
     install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
+    response_book = DeliveryBook()
+    deliveries_topic = app.topic(names.deliveries)
+
+    async def record_answer(record: DeliveryRecord) -> None:
+        key = (record.warning_id or record.community_id).encode()
+        await deliveries_topic.send(key=key, value=record.model_dump_json().encode())
+
+    ack_key = ack_link_key(settings, app.log)
+    install_response(
+        app, board_feed.board, response_book, ack_key, send_feedback, record_answer, SystemClock()
+    )
+
+    def apply_delivery(key: bytes | None, value: bytes | None) -> None:
+        try:
+            response_book.apply(key, value)
+        except ValueError as error:
+            app.log.warning("ignoring an unreadable record on the deliveries topic: %s", error)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_deliveries() -> None:
+        await follow_topic(bootstrap_servers, names.deliveries, settings.kafka, apply_delivery)
+
     install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
     alerts = install_alertmanager(app, settings, metrics, SystemClock(), processor.assessor.open_warnings)
 
@@ -226,18 +250,25 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
         for letter in outcome.dead_letters:
             await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
+        renumbered: dict[tuple[str, int], int] = {}
         for event in outcome.assessment.events:
             warning = event.warning
             number = fence.admit(warning.warning_id, warning.revision, partial(revision_bytes, warning))
             if number is None:  # a replay after a crash re-derived exactly what is on the topic
                 alerts.replayed(event)
                 continue
+            renumbered[(warning.warning_id, warning.revision)] = number
             value = revision_bytes(warning, number)
             await ledger.send(warnings_topic, warning.community_id.encode(), value)
             alerts.revise(event)
             if event.scope == "community" and event.district_id is not None:
                 await ledger.send(districts_topic, event.district_id.encode(), value)
         for notification in outcome.assessment.notifications:
+            if notification.warning_id is not None and notification.revision is not None:
+                # name the revision as published (the fence may have renumbered it)
+                number = renumbered.get((notification.warning_id, notification.revision))
+                if number is not None:
+                    notification = notification.model_copy(update={"revision": number})
             for topic in notification.topics:
                 await ledger.send(
                     responder_topics[settings.topic_prefix + topic],

@@ -27,6 +27,7 @@ from pipeline.decoding import DecodeLimits
 from pipeline.http_ingest import IngestToken
 from pipeline.kafka_security import KafkaSecurity
 from pipeline.mqtt_bridge import MqttSettings
+from pipeline.notify.settings import NotifySettings
 from schemas.types import IDENTIFIER_PATTERN
 
 
@@ -94,6 +95,10 @@ class Settings(BaseSettings):
     )
     mqtt: MqttSettings = Field(
         default_factory=MqttSettings, description="The MQTT bridge (RISKWATCH_MQTT_*; [mqtt] in TOML)."
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings,
+        description="riskwatch notify and acknowledgement links (RISKWATCH_NOTIFY_*; [notify] in TOML).",
     )
 
     alertmanager: AlertmanagerSettings = Field(

@@ -14,6 +14,9 @@ from pipeline.assess.tiers import TierPolicy
 from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
+from pipeline.notify.process import NotifyProcess
+from pipeline.notify.roster import RosterEntry
+from pipeline.notify.roster_store import write_roster
 from pipeline.simulation.encoding import batch_json
 from pipeline.simulation.live import demo_communities, live_feed
 from pipeline.simulation.registry import city_registry, publish_registry
@@ -52,14 +55,22 @@ CLOSE_TIMEOUT_S = 1.0
 
 
 def run_demo(
-    settings: Settings, *, communities: int, tick_s: float, seed: int, run_for_s: float | None
+    settings: Settings,
+    *,
+    communities: int,
+    tick_s: float,
+    seed: int,
+    run_for_s: float | None,
+    roster: list[RosterEntry] | None = None,
 ) -> None:
     """Run the demo until Ctrl-C (or ``run_for_s`` seconds).
 
     The broker and the worker run in process groups of their own (see
     :meth:`~pipeline.processes.ManagedProcess.popen`), so Ctrl-C reaches only this
     process, which stops them in order: the simulator, the worker (it flushes and
-    commits to a broker that is still there), then the broker.
+    commits to a broker that is still there), then the broker. With a ``roster`` it
+    writes it to ``riskwatch.roster`` and starts ``riskwatch notify`` too, whose links
+    point at this worker's console unless ``RISKWATCH_NOTIFY_CONSOLE_URL`` says otherwise.
     """
     started = time.monotonic()
     logs = Path(settings.data_dir)
@@ -82,6 +93,14 @@ def run_demo(
         print(f"console: {worker.base_url}/console")
         for url in settings.alertmanager.urls:
             print(f"alertmanager: warnings pushed to {url} (RISKWATCH_ALERTMANAGER_URL)")
+        if roster:
+            if "console_url" not in settings.notify.model_fields_set:
+                notify = settings.notify.model_copy(update={"console_url": worker.base_url})
+                settings = settings.model_copy(update={"notify": notify})
+            write_roster(settings, bootstrap, [(entry.id, entry) for entry in roster])
+            notifier = stack.enter_context(NotifyProcess(settings, logs / "notify.log"))
+            notifier.wait_ready()
+            print(f"notify: delivering to {len(roster)} roster entries (log: {notifier.log_file})")
         print(f"simulating {communities} communities; an incident every 2 minutes. Ctrl-C stops.\n")
         topics = TopicNames.from_settings(settings)
         stop = threading.Event()

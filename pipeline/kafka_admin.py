@@ -27,7 +27,7 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
         # Only the latest state per key matters, but a value superseded by an unfinished
         # checkpoint generation must outlive it (pipeline.checkpoint_generations): an hour.
         return {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
-    if name in (names.silences, names.devices):
+    if name in (names.silences, names.devices, names.roster):
         return {"cleanup.policy": "compact"}
     return {}
 

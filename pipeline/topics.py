@@ -37,6 +37,10 @@ class TopicNames:
     """Community warnings keyed by district, so one worker rolls each district up."""
     devices: str
     """The site and device registry, compacted by device id; every worker reads it whole."""
+    roster: str
+    """The mobilisation roster, compacted by person or team id (:mod:`pipeline.notify.roster`)."""
+    deliveries: str
+    """Every delivery attempt and link acknowledgement of ``riskwatch notify``, keyed by warning id."""
     responders: tuple[str, ...] = ()
     """One topic per responder route of the assessment configuration (departments, police, ...)."""
 
@@ -57,6 +61,8 @@ class TopicNames:
             silences=f"{p}silences",
             districts=f"{p}districts",
             devices=f"{p}devices",
+            roster=f"{p}roster",
+            deliveries=f"{p}deliveries",
             responders=tuple(sorted({f"{p}{route.topic}" for route in settings.assessment.routes})),
         )
 
@@ -83,6 +89,8 @@ class TopicNames:
             self.silences,
             self.districts,
             self.devices,
+            self.roster,
+            self.deliveries,
             *self.responders,
         ]
 

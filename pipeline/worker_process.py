@@ -47,6 +47,8 @@ class WorkerProcess(ManagedProcess):
     """A worker commits and flushes on SIGTERM, and exits by itself after
     :data:`STOP_DEADLINE_S`: SIGKILL only one that is stuck even then."""
     log_file: Path
+    command = "worker"
+    """The ``riskwatch`` subcommand run (``riskwatch notify`` is started the same way)."""
 
     def __init__(self, settings: Settings, log_file: Path) -> None:
         self.settings = settings
@@ -72,7 +74,10 @@ class WorkerProcess(ManagedProcess):
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self.popen(
-                [sys.executable, "-m", "pipeline", "worker"], stdout=log, stderr=subprocess.STDOUT, env=env
+                [sys.executable, "-m", "pipeline", self.command],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
             )
 
     def is_ready(self) -> bool:

@@ -651,6 +651,7 @@ class Assessor:
             level=level,
             at=now,
             warning_id=warning.warning_id,
+            revision=warning.revision,
             devices=episode.devices,
             covers=episode.latest.covers,
             text=f"{warning.tier.label} {warning.hazard.value} warning, {area}: {kind.value}{flapping}",

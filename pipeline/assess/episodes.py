@@ -131,6 +131,8 @@ class Notification(BaseModel):
     """Responder level: 0 community office, 1 district, 2 city."""
     at: datetime
     warning_id: str | None = None
+    revision: int | None = None
+    """The warning's revision the notice is about (``None`` for device faults)."""
     devices: tuple[str, ...] = ()
     covers: tuple[str, ...] = ()
     text: str = ""

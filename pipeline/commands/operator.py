@@ -2,7 +2,8 @@
 
 The actions go to the feedback topic like the console's buttons; the worker that
 owns the warning's community applies them and records the change on the warnings
-topic. ``review`` prints an episode's timeline for the post-incident review.
+topic. ``review`` prints an episode's timeline for the post-incident review, and who was
+notified of it, how, and who acknowledged (from ``riskwatch.deliveries``).
 """
 
 from __future__ import annotations
@@ -103,13 +104,29 @@ def run_action(settings: Settings, args: argparse.Namespace) -> int:
 def run_review(settings: Settings, args: argparse.Namespace) -> int:
     """Print an episode's timeline."""
     from pipeline.assess.review import episode_review
+    from pipeline.notify.deliveries import response_text
 
     revisions = revisions_of(settings, bootstrap_of(settings), args.warning_id)
     if not revisions:
         print(f"riskwatch: no warning {args.warning_id} on the warnings topic", file=sys.stderr)
         return 1
     print(episode_review(revisions).text())
+    print(response_text(response_of(settings, args.warning_id)))
     return 0
+
+
+def response_of(settings: Settings, warning_id: str) -> list[dict[str, object]]:
+    """Who ``riskwatch notify`` told of ``warning_id``, how it went, who acknowledged."""
+    from pipeline.notify.deliveries import DeliveryBook
+    from pipeline.state_store import read_to_end
+    from pipeline.topics import TopicNames
+
+    book = DeliveryBook()
+    topic = TopicNames.from_settings(settings).deliveries
+    for record in asyncio.run(read_to_end(bootstrap_of(settings), topic, security=settings.kafka)):
+        if record.key == warning_id.encode():
+            book.apply(record.key, record.value)
+    return book.response(warning_id)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -64,6 +64,16 @@ def test_a_false_alarm_names_the_series_and_window_for_the_detectors() -> None:
     assert [n.kind for n in out.notifications] == [NoticeKind.FALSE_ALARM]
 
 
+def test_a_notice_names_the_revision_it_is_about() -> None:
+    """So ``riskwatch notify`` keys a delivery by (warning, revision, recipient)."""
+    run = red_run()
+    out = run.act(FeedbackAction.RESOLVE, operator="li.wei")
+    (opened,) = [n for n in run.notices if n.kind is NoticeKind.OPENED]
+    assert (opened.warning_id, opened.revision) == (run.events[0].warning.warning_id, 1)
+    (resolved,) = out.notifications
+    assert resolved.revision == out.events[0].warning.revision == 2
+
+
 def test_repeated_or_unknown_feedback_changes_nothing() -> None:
     run = red_run()
     assert run.act(FeedbackAction.ACKNOWLEDGE).events

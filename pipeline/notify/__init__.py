@@ -1,0 +1,1 @@
+"""Delivery of responder notifications to people: the roster, channels, the ``notify`` process, ack links."""
