@@ -24,7 +24,7 @@ from pipeline.kafka_admin import topic_configs
 from pipeline.topics import TopicNames
 
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
-STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices")  # the compacted ones
+STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices", "roster")  # the compacted ones
 
 
 def compose_config(

@@ -25,7 +25,7 @@ from pipeline.topics import TopicNames
 
 MANIFESTS = DEPLOY / "kubernetes"
 CRD_SCHEMAS = DEPLOY / "schemas" / "kubernetes"
-STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices")  # the compacted ones
+STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices", "roster")  # the compacted ones
 
 
 def manifest_files() -> list[Path]:
