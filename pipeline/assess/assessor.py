@@ -436,7 +436,15 @@ class Assessor:
         ladder_key = f"{community}|{risk.hazard.value}"
         ladder = self._state.ladders.get(ladder_key, LadderState())
         at = max(at, ladder.last_at or at)  # a late input is folded in at the latest time seen
-        ladder, change = advance(self.config.tiers, ladder, at, risk.risk, risk.impact, risk.warming_up)
+        ladder, change = advance(
+            self.config.tiers,
+            ladder,
+            at,
+            risk.risk,
+            risk.impact,
+            risk.warming_up,
+            corroborated=len(risk.witnesses) >= 2,
+        )
         self._state.ladders[ladder_key] = ladder
         key = f"community|{community}|{risk.hazard.value}"
         episode = self._state.episodes.get(key)
