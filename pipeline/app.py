@@ -14,7 +14,7 @@ from time import perf_counter
 from typing import Any, TypeVar
 
 from faust.types import TP
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from pipeline.assess.silences import silence_record
 from pipeline.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
@@ -40,10 +40,10 @@ from pipeline.state_store import read_logs
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
-from schemas.feedback import Feedback
+from schemas.feedback import OPERATOR_ACTION, Feedback
 from schemas.warning import RiskWarning
 
-Record = TypeVar("Record", bound=BaseModel)
+Record = TypeVar("Record")
 """A record type an internal topic carries (feedback, district warnings)."""
 
 
@@ -209,6 +209,8 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             sync.rewrite({tp.partition for tp in lost})
 
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
+        for refusal in outcome.refusals:
+            app.log.warning("%s", refusal)
         for letter in outcome.dead_letters:
             await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
         for event in outcome.assessment.events:
@@ -252,15 +254,15 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 progress.processed(message.topic, message.partition, message.offset)
 
     async def apply_records(
-        stream: Any, model: type[Record], topic: str, act: Callable[[Record, Any], Outcome]
+        stream: Any, parse: Callable[[bytes], Record], topic: str, act: Callable[[Record, Any], Outcome]
     ) -> None:
-        """Validate each record of ``stream`` as ``model``, apply it with ``act(record, event)`` and
+        """Validate each record of ``stream`` with ``parse``, apply it with ``act(record, event)`` and
         send what comes of it; an invalid record is logged and skipped (its offset still counts)."""
         async for event in stream.events():
             message = event.message
             async with processing:
                 try:
-                    record = model.model_validate_json(event.value)
+                    record = parse(event.value)
                 except ValidationError as error:
                     app.log.warning("ignoring an invalid record on the %s topic: %s", topic, error)
                 else:
@@ -271,7 +273,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def operator_actions(stream: Any) -> None:
         await apply_records(
             stream,
-            Feedback,
+            OPERATOR_ACTION.validate_json,
             "feedback",
             lambda feedback, event: processor.act(feedback, event.message.partition),
         )
@@ -280,7 +282,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def district_roll_up(stream: Any) -> None:
         await apply_records(
             stream,
-            RiskWarning,
+            RiskWarning.model_validate_json,
             "districts",
             lambda warning, event: processor.roll_up(event.key.decode(), warning, event.message.partition),
         )

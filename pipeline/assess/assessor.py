@@ -38,6 +38,7 @@ from pipeline.assess.episodes import (
     acknowledge_or_close,
     due_notices,
     episode_id,
+    note_rebaseline,
     open_episode,
     revise,
 )
@@ -46,7 +47,7 @@ from pipeline.assess.routing import route
 from pipeline.assess.silences import Silence, inhibitor, muting
 from pipeline.assess.tiers import LadderState, advance, closed_by_operator
 from pipeline.clock import Clock
-from schemas.feedback import Feedback
+from schemas.feedback import Feedback, Rebaseline
 from schemas.hazard import Hazard, Tier
 from schemas.warning import RiskWarning, WarningChange, WarningStatus
 
@@ -248,6 +249,20 @@ class Assessor:
             self._state.ladders[ladder_key] = closed_by_operator(self._state.ladders[ladder_key])
         self._notify(episode, NOTIFYING_CHANGES[warning.change], now, out)
         self._member_changed(episode.latest, out)
+        return out
+
+    def note_rebaseline(self, request: Rebaseline) -> AssessmentOutput:
+        """Record an accepted new normal on every open warning of the community resting on its
+        series (a revision by the operator; it pages nobody). The series' model has been
+        started afresh by then, so its evidence ends and the warning steps down by its ladder."""
+        out = AssessmentOutput()
+        now = self.clock.now()
+        for key, episode in list(self._state.episodes.items()):
+            if episode.warning.community_id != request.community_id:
+                continue
+            if (revised := note_rebaseline(episode, request, now)) is not None:
+                self._state.episodes[key] = revised
+                out.events.append(revised.latest)
         return out
 
     def note_member(self, district: str, warning: RiskWarning) -> AssessmentOutput:
