@@ -459,6 +459,7 @@ class Assessor:
             risk.impact,
             risk.warming_up,
             corroborated=len(risk.witnesses) >= 2,
+            observed_at=max((s.observed_at for s in risk.signals), default=at),
         )
         self._state.ladders[ladder_key] = ladder
         key = f"community|{community}|{risk.hazard.value}"

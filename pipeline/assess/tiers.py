@@ -323,11 +323,14 @@ def advance(
     warming_up: bool,
     *,
     corroborated: bool = False,
+    observed_at: datetime | None = None,
 ) -> tuple[LadderState, WarningChange | None]:
     """Fold the risk and impact at event time ``at`` in; return the new state and the tier change, if any.
 
     ``corroborated``: the risk rests on two or more independent witnesses, so its tier needs
-    no time beyond the N of M.
+    no time beyond the N of M. ``observed_at``: when its evidence was observed, if earlier
+    than ``at`` (an input folded in late, behind another device's readings): the entry's
+    time is counted on it, so a late batch keeps its own readings' spacing.
 
     An input older than the last one is ignored (``(state, None)``), so
     redelivered or out-of-order inputs never move the ladder backwards.
@@ -335,12 +338,13 @@ def advance(
     if state.last_at is not None and at < state.last_at:
         return state, None
     recent = (*state.recent, policy.grade(risk, impact))[-policy.enter_m :]
-    recent_at = (*state.recent_at, at)[-policy.enter_m :]
+    seen = min(observed_at or at, at)
+    recent_at = (*state.recent_at, seen)[-policy.enter_m :]
     entering = _entering(policy, state, recent, recent_at)
     held = policy.grade(risk, impact, holding=True)
     changes = tuple((t, d) for t, d in state.changes if at - t < policy.flap_window)
     rearm = state.rearm and risk >= policy.exit_of(Tier.IV)
-    target = None if rearm else _reached(policy, entering, at, warming_up, corroborated)
+    target = None if rearm else _reached(policy, entering, max(recent_at), warming_up, corroborated)
     tier, below_since, below_count, change = state.tier, state.below_since, state.below_count, None
     flapping = _reversals(changes) >= policy.flap_max_reversals
     if target is not None and (tier is None or target.severity > tier.severity):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 import pipeline.assess.assessor as assessor_module
@@ -36,9 +38,12 @@ def test_conformance_catches_a_ladder_that_steps_down_without_dwell(monkeypatch:
         impact: Impact,
         warming_up: bool,
         corroborated: bool = False,
+        observed_at: datetime | None = None,
     ) -> tuple[LadderState, WarningChange | None]:
         fast = policy.model_copy(update={"exit_dwell_s": 1e-3})
-        return advance(fast, state, at, risk, impact, warming_up, corroborated=corroborated)  # type: ignore[arg-type]
+        return advance(
+            fast, state, at, risk, impact, warming_up, corroborated=corroborated, observed_at=observed_at
+        )  # type: ignore[arg-type]
 
     monkeypatch.setattr(assessor_module, "advance", hasty)
     with pytest.raises(AssertionError, match="recovery: stepped down faster"):

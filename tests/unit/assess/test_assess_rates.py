@@ -104,3 +104,16 @@ def test_independent_witnesses_agreeing_at_one_instant_enter_without_the_minute(
     after, change = advance(POLICY, together, T0, red, Impact.EXTREME, False, corroborated=True)
     assert lone_change is None
     assert (change, after.tier) == (WarningChange.OPENED, Tier.I)
+
+
+def test_inputs_folded_in_late_enter_on_the_spacing_they_were_observed_at() -> None:
+    red, folded_at = inside(POLICY, Tier.I), T0 + 2 * HOUR  # behind another device's later readings
+
+    def late(observed: list[datetime | None]) -> WarningChange | None:
+        state, change = LadderState(), None
+        for seen in observed:
+            state, change = advance(POLICY, state, folded_at, red, Impact.EXTREME, False, observed_at=seen)
+        return change
+
+    assert late([T0, T0 + timedelta(minutes=1)]) is WarningChange.OPENED
+    assert late([None, None]) is None, "two inputs of one instant span no time"
