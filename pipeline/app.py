@@ -23,6 +23,7 @@ from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
 from pipeline.console.feed import BoardFeed
+from pipeline.console.frozen_web import install_frozen
 from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
 from pipeline.consumer_lag import PartitionProgress
@@ -40,7 +41,7 @@ from pipeline.state_store import read_logs
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
-from schemas.feedback import OPERATOR_ACTION, Feedback
+from schemas.feedback import OPERATOR_ACTION, OperatorAction
 from schemas.warning import RiskWarning
 
 Record = TypeVar("Record")
@@ -110,12 +111,11 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     responder_topics = {name: app.topic(name) for name in names.responders}
     board_feed = BoardFeed(WarningBoard())
 
-    async def send_feedback(feedback: Feedback) -> None:
-        await feedback_topic.send(
-            key=feedback.community_id.encode(), value=feedback.model_dump_json().encode()
-        )
+    async def send_feedback(action: OperatorAction) -> None:
+        await feedback_topic.send(key=action.community_id.encode(), value=action.model_dump_json().encode())
 
     install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
+    install_frozen(app, processor.sensors.frozen, send_feedback, SystemClock(), settings.rebaseline_after_s)
     install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
 
     @app.task  # type: ignore[untyped-decorator]

@@ -3,7 +3,9 @@ operator's rebaseline reaches the worker and moves the series' baseline (issue 1
 
 from __future__ import annotations
 
+import json
 import random
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +126,16 @@ def test_a_worker_restarted_mid_incident_keeps_the_frozen_baseline(
     assert all(wl1_expected(w) == held for w in after), f"the baseline moved: {moves}"
 
 
+def console(worker: WorkerProcess, body: dict[str, str] | None = None) -> Any:
+    """GET (or POST ``body`` to) the console's ``/api/frozen``."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{worker.base_url}/api/frozen", data=data, method="POST" if data else "GET"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def test_a_rebaseline_reaches_the_worker_and_moves_the_series_baseline(
     broker: EmbeddedBroker, producer: KafkaProducer, tmp_path: Path
 ) -> None:
@@ -137,15 +149,17 @@ def test_a_rebaseline_reaches_the_worker_and_moves_the_series_baseline(
         early = [*gauge.batch(NORMAL, 120), *gauge.batch(FLOOD, 20)]
         publish(producer, topics.readings, "c-held", early)
         seeing(worker, "riskwatch_series_frozen", lambda n: n == 1)
+        [listed] = console(worker)["series"]
+        assert (listed["series"], listed["may_rebaseline"]) == (SERIES, False)
         send_action(settings, bootstrap, rebaseline_request(SERIES, "wang.fang", "too early"))
         seeing(worker, "riskwatch_rebaselines_total", lambda n: n == 1, outcome="refused")
         assert "frozen for 0.3 h, less than the 0.5 h" in worker.log_tail(50_000)
 
         publish(producer, topics.readings, "c-held", gauge.batch(FLOOD, 20))
         seeing(worker, "riskwatch_series_frozen_longest_seconds", lambda s: s >= 1800)
-        send_action(
-            settings, bootstrap, rebaseline_request(SERIES, "wang.fang", "pool raised for the season")
-        )
+        assert console(worker)["series"][0]["may_rebaseline"] is True
+        asked = {"series": SERIES, "operator": "wang.fang", "reason": "pool raised for the season"}
+        assert console(worker, asked)["accepted"]["series"] == SERIES  # the console's button
         seeing(worker, "riskwatch_rebaselines_total", lambda n: n == 1, outcome="accepted")
         seeing(worker, "riskwatch_series_frozen", lambda n: n == 0)
 
