@@ -7,7 +7,10 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from pipeline.assess.review import episode_review
+from pipeline.cli import main
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
@@ -131,3 +134,10 @@ def test_an_accepted_rebaseline_is_recorded_and_the_baseline_moves_to_the_new_no
     review = episode_review(same)
     assert [(r.operator, r.comment) for r in review.rebaselines] == [("wang.fang", recorded.comment)]
     assert "new normal accepted:" in review.text()
+
+
+def test_the_cli_refuses_what_is_not_a_series_before_sending_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["rebaseline", "c-r wl-1", "--operator", "wang.fang", "--reason", "new weir"]) == 2
+    assert "'c-r wl-1' is not a series to rebaseline" in capsys.readouterr().err
