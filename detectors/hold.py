@@ -20,7 +20,9 @@ what its scores may say. Three rules (DESIGN.md, "What a warning must mean"):
   (:attr:`~detectors.base.Score.held`), and ``expected`` stays the
   pre-incident baseline. A warning therefore ends because readings came back,
   never because the model adapted. Accepting a new normal is an operator's
-  decision (not built here); a series that never comes back stays frozen.
+  decision (``riskwatch rebaseline``, which starts the series' model afresh
+  once it has been frozen long enough: :attr:`HeldBaseline.frozen_for_s`); a
+  series that never comes back stays frozen.
 * **Rules that work at any rate.** ``freeze`` and ``exit`` are
   :class:`~detectors.dwell.Dwell` rules counting readings and time, whichever
   is longer. A deviation's evidence is not delayed: the assessment's ladder
@@ -102,6 +104,8 @@ class HeldBaseline:
     """
 
     kind: ClassVar[str] = "held_baseline"
+    _frozen_since: datetime | None = None
+    """Event time the baseline froze (a class default, so states pickled before it was kept load)."""
 
     def __init__(
         self,
@@ -155,6 +159,14 @@ class HeldBaseline:
         """True while the baseline holds through a deviation (nothing is learned)."""
         return self._frozen
 
+    @property
+    def frozen_for_s(self) -> float | None:
+        """Seconds of the series' own event time since the baseline froze (None: not frozen, or
+        the readings carry no times)."""
+        if not self._frozen or self._frozen_since is None or self._last_at is None:
+            return None
+        return (self._last_at - self._frozen_since).total_seconds()
+
     def _after_gap(self, at: datetime | None) -> bool:
         return (
             at is not None
@@ -205,6 +217,7 @@ class HeldBaseline:
 
     def _recalibrate(self) -> None:
         self._calibrated = self._frozen = False
+        self._frozen_since = None
         self._record = self._record_deviating = self._run = 0
         self._run_since = None
         self._peak = 0.0
@@ -227,6 +240,7 @@ class HeldBaseline:
             rule = self.exit if self._frozen else self.freeze
             if rule.met(self._run, self._run_since, at):
                 self._frozen, self._run, self._run_since = not self._frozen, 0, None
+                self._frozen_since = at if self._frozen else None
         else:  # the run is broken: a reading back in band before a freeze, a deviation in it
             self._run, self._run_since = 0, None
         if deviating:

@@ -80,6 +80,10 @@ class SeriesDetectors:
         restored from a checkpoint and not yet seen again, are not counted."""
         return sum(1 for d in self._detectors.values() if d.warming_up)
 
+    def items(self) -> list[tuple[str, Detector]]:
+        """(series, detector) of every unpacked series (parked ones are not unpacked)."""
+        return list(self._detectors.items())
+
     def get(self, series_key: str) -> Detector | None:
         """The detector of ``series_key`` if the series has been seen (thawed when parked)."""
         found = self._detectors.get(series_key)

@@ -14,7 +14,7 @@ from time import perf_counter
 from typing import Any, TypeVar
 
 from faust.types import TP
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from pipeline.alerting.pusher import install_alertmanager
 from pipeline.assess.silences import silence_record
@@ -25,6 +25,7 @@ from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
 from pipeline.console.devices_web import install_devices
 from pipeline.console.feed import BoardFeed
+from pipeline.console.frozen_web import install_frozen
 from pipeline.console.response_web import install_response
 from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
@@ -44,10 +45,10 @@ from pipeline.state_store import read_logs
 from pipeline.state_sync import StateSync
 from pipeline.topic_follower import follow_topic
 from pipeline.topics import TopicNames
-from schemas.feedback import Feedback
+from schemas.feedback import OPERATOR_ACTION, OperatorAction
 from schemas.warning import RiskWarning
 
-Record = TypeVar("Record", bound=BaseModel)
+Record = TypeVar("Record")
 """A record type an internal topic carries (feedback, district warnings)."""
 
 
@@ -114,10 +115,8 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     responder_topics = {name: app.topic(name) for name in names.responders}
     board_feed = BoardFeed(WarningBoard())
 
-    async def send_feedback(feedback: Feedback) -> None:
-        await feedback_topic.send(
-            key=feedback.community_id.encode(), value=feedback.model_dump_json().encode()
-        )
+    async def send_feedback(action: OperatorAction) -> None:
+        await feedback_topic.send(key=action.community_id.encode(), value=action.model_dump_json().encode())
 
     install_console(app, board_feed, send_feedback, SystemClock(), settings.assessment)
     response_book = DeliveryBook()
@@ -142,6 +141,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def follow_deliveries() -> None:
         await follow_topic(bootstrap_servers, names.deliveries, settings.kafka, apply_delivery)
 
+    install_frozen(app, processor.sensors.frozen, send_feedback, SystemClock(), settings.rebaseline_after_s)
     install_ingest(app, HttpIngest(settings.ingest_tokens, settings.decode_limits), names)
     alerts = install_alertmanager(app, settings, metrics, SystemClock(), processor.assessor.open_warnings)
 
@@ -248,6 +248,8 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
             sync.rewrite({tp.partition for tp in lost})
 
     async def send(outcome: Outcome, key: bytes | None = None) -> None:
+        for refusal in outcome.refusals:
+            app.log.warning("%s", refusal)
         for letter in outcome.dead_letters:
             await ledger.send(deadletter_topic, key, letter.model_dump_json().encode())
         renumbered: dict[tuple[str, int], int] = {}
@@ -300,15 +302,15 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
                 progress.processed(message.topic, message.partition, message.offset)
 
     async def apply_records(
-        stream: Any, model: type[Record], topic: str, act: Callable[[Record, Any], Outcome]
+        stream: Any, parse: Callable[[bytes], Record], topic: str, act: Callable[[Record, Any], Outcome]
     ) -> None:
-        """Validate each record of ``stream`` as ``model``, apply it with ``act(record, event)`` and
+        """Validate each record of ``stream`` with ``parse``, apply it with ``act(record, event)`` and
         send what comes of it; an invalid record is logged and skipped (its offset still counts)."""
         async for event in stream.events():
             message = event.message
             async with processing:
                 try:
-                    record = model.model_validate_json(event.value)
+                    record = parse(event.value)
                 except ValidationError as error:
                     app.log.warning("ignoring an invalid record on the %s topic: %s", topic, error)
                 else:
@@ -319,7 +321,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def operator_actions(stream: Any) -> None:
         await apply_records(
             stream,
-            Feedback,
+            OPERATOR_ACTION.validate_json,
             "feedback",
             lambda feedback, event: processor.act(feedback, event.message.partition),
         )
@@ -328,7 +330,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     async def district_roll_up(stream: Any) -> None:
         await apply_records(
             stream,
-            RiskWarning,
+            RiskWarning.model_validate_json,
             "districts",
             lambda warning, event: processor.roll_up(event.key.decode(), warning, event.message.partition),
         )

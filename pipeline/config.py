@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     detector_warmup: Annotated[int, Field(ge=1)] = 30
     detector_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.02
     tick_interval_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    rebaseline_after_s: Annotated[float, Field(ge=0)] = 86_400.0
+    """A series' baseline must have been frozen this long (its own event time) before an operator
+    may accept its readings as a new normal (``riskwatch rebaseline``): a day, so a flood that
+    lasts hours is held throughout, and a new normal is never accepted for a passing deviation."""
     assessment: AssessmentConfig = Field(
         default_factory=AssessmentConfig,
         description="Tier ladder, fusion, episodes, routes, communities and districts "

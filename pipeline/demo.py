@@ -43,10 +43,10 @@ def _print_warnings(bootstrap: str, topic: str, stop: threading.Event, started: 
         consumer.close()
 
 
-#: The demo's flood lasts seconds, not hours: step a tier down after 5 s of quiet
-#: (instead of 5 min) so a newcomer sees a warning rise and fall within a minute,
-#: unless an assessment configuration was given.
-DEMO_TIERS = TierPolicy(exit_dwell_s=5.0, flap_window_s=30.0)
+#: The demo's flood lasts seconds, not hours: enter on readings alone and step a tier
+#: down after 5 s of quiet (instead of 5 min) so a newcomer sees a warning rise and fall
+#: within a minute, unless an assessment configuration was given.
+DEMO_TIERS = TierPolicy(enter_s=0.0, exit_dwell_s=5.0, flap_window_s=30.0)
 
 #: How long the simulator's producer may flush and the warning printer may take to end
 #: when the demo stops: with a broker that is gone, neither would ever finish, and Ctrl-C

@@ -207,6 +207,24 @@ class PipelineMetrics:
             " their readings use their sensor type's default lines and no exposure.",
             registry=self.registry,
         )
+        self.series_frozen = Gauge(
+            "riskwatch_series_frozen",
+            "Series whose baseline is frozen through a deviation (nothing learned until readings"
+            " come back, or an operator accepts a new normal).",
+            registry=self.registry,
+        )
+        self.series_frozen_longest = Gauge(
+            "riskwatch_series_frozen_longest_seconds",
+            "Event-time seconds the longest-frozen series has been frozen (0: none); from"
+            " rebaseline_after_s an operator may accept its new normal (riskwatch rebaseline).",
+            registry=self.registry,
+        )
+        self.rebaselines = Counter(
+            "riskwatch_rebaselines_total",
+            "Operators' requests to accept a series' new normal, by outcome (accepted or refused).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.notifications = Counter(
             "riskwatch_notifications_total",
             "Responder notifications, by kind (opened, escalated, repeat, ack_overdue, ...) and outcome.",
@@ -275,6 +293,12 @@ class PipelineMetrics:
     def track_unregistered_devices(self, unregistered: Callable[[], int]) -> None:
         """Compute the unregistered-devices gauge at scrape time."""
         self.devices_unregistered.set_function(unregistered)
+
+    def track_frozen(self, frozen: Callable[[], list[tuple[str, float]]]) -> None:
+        """Compute the frozen-series gauges at scrape time from ``frozen()`` ((series, seconds),
+        longest first)."""
+        self.series_frozen.set_function(lambda: len(frozen()))
+        self.series_frozen_longest.set_function(lambda: max((s for _, s in frozen()), default=0.0))
 
     def track_active_warnings(self, active: Callable[[], Iterable[RiskWarning]]) -> None:
         """Export open warnings from ``active()`` at every scrape."""

@@ -27,7 +27,7 @@ from pipeline.signals import ReportSignals, SensorSignals, TelemetrySignals
 from pipeline.topics import TopicNames
 from schemas.deadletter import DeadLetter
 from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
-from schemas.feedback import Feedback
+from schemas.feedback import OperatorAction, Rebaseline
 from schemas.warning import RiskWarning
 
 
@@ -50,6 +50,8 @@ class Outcome:
 
     dead_letters: list[DeadLetter] = field(default_factory=list)
     assessment: AssessmentOutput = field(default_factory=AssessmentOutput)
+    refusals: list[str] = field(default_factory=list)
+    """Operator actions refused, and why (logged by the worker; nothing changed)."""
 
     @property
     def warnings(self) -> list[RiskWarning]:
@@ -120,6 +122,7 @@ class EventProcessor:
         self.telemetry = TelemetrySignals()
         self.reports = ReportSignals()
         self.assessor = Assessor(settings.assessment, clock, roll_up_locally=roll_up_locally)
+        self.rebaseline_after_s = settings.rebaseline_after_s
         self._stream_times: dict[tuple[str, int], datetime] = {}
         self._partition_of: dict[str, int] = {}
         self._last_event_at: dict[str, datetime] = {}
@@ -130,6 +133,7 @@ class EventProcessor:
         not the wall clock, so a replay, a drill or a catch-up does not find every device silent."""
         metrics.track_series(lambda: len(self.detectors), self.detectors.warming_up_count)
         metrics.track_unregistered_devices(self.unregistered_devices)
+        metrics.track_frozen(self.sensors.frozen)
         metrics.track_active_warnings(lambda: [event.warning for event in self.assessor.open_warnings()])
         metrics.track_community_activity(lambda: self._last_event_at)
 
@@ -193,13 +197,32 @@ class EventProcessor:
             self.metrics.latency.observe(kind, max(0.0, now.timestamp() - message.timestamp_s))
         return outcome
 
-    def act(self, feedback: Feedback, partition: int) -> Outcome:
-        """Apply an operator's action (from feedback ``partition``, which is its community's)."""
+    def act(self, action: OperatorAction, partition: int) -> Outcome:
+        """Apply an operator's action (from feedback ``partition``, which is its community's).
+
+        A refused rebaseline changes nothing; the outcome says why (:attr:`Outcome.refusals`).
+        """
         outcome = Outcome()
-        self._merge(outcome.assessment, self.assessor.act(feedback))
+        if isinstance(action, Rebaseline):
+            self._rebaseline(action, partition, outcome)
+        else:
+            self._merge(outcome.assessment, self.assessor.act(action))
         if self.community_changed is not None:
-            self.community_changed(feedback.community_id, partition)
+            self.community_changed(action.community_id, partition)
         return outcome
+
+    def _rebaseline(self, request: Rebaseline, partition: int, outcome: Outcome) -> None:
+        """Accept the series' new normal (and record it on the warnings resting on it), or refuse."""
+        refused = self.sensors.rebaseline(
+            request.series, series_kind(request.series), self.rebaseline_after_s
+        )
+        self.metrics.rebaselines.labels("refused" if refused else "accepted").inc()
+        if refused is not None:
+            outcome.refusals.append(f"rebaseline by {request.operator} refused: {refused}")
+            return
+        if self._series_changed is not None:
+            self._series_changed(request.series, partition)
+        self._merge(outcome.assessment, self.assessor.note_rebaseline(request))
 
     def roll_up(self, district: str, warning: RiskWarning, partition: int) -> Outcome:
         """Fold a community warning of ``district`` (from the districts topic's ``partition``) into

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from detectors.base import Score
 from detectors.device_health import HeartbeatMonitor
+from detectors.hold import HeldBaseline
 from detectors.limits import PhysicalLimits
 from detectors.reports.rate import ReportBursts
 from detectors.series import SeriesDetectors
@@ -250,6 +251,46 @@ class SensorSignals:
         for series in feedback.series:
             raised = self._penalty.get(series, 0.0) + FALSE_ALARM_PENALTY
             self._penalty[series] = min(raised, MAX_FALSE_ALARM_PENALTY)
+
+    def rebaseline(self, series: str, kind: str, min_frozen_s: float) -> str | None:
+        """Start ``series``' model afresh on its new normal, if its baseline has been frozen for
+        ``min_frozen_s`` of its own event time; otherwise the reason it was refused.
+
+        The fresh model is quiet until calibrated on the new record (physical limits still
+        warn): the old record is what the operator declared void.
+        """
+        detector = self.detectors.get(series)
+        if not isinstance(detector, HeldBaseline):
+            model = (
+                "no model on this worker"
+                if detector is None
+                else f"a {detector.kind} model, which never freezes"
+            )
+            return f"{series} has {model}: nothing to rebaseline"
+        frozen_for = detector.frozen_for_s
+        if frozen_for is None:
+            return (
+                f"{series} is not frozen: its baseline follows its readings, there is no new normal to accept"
+            )
+        if frozen_for < min_frozen_s:
+            return (
+                f"{series} has been frozen for {frozen_for / 3600:.1f} h, less than the "
+                f"{min_frozen_s / 3600:.1f} h before a new normal may be accepted (rebaseline_after_s)"
+            )
+        self.detectors.install(series, self.detectors.fresh(kind))
+        return None
+
+    def frozen(self) -> list[tuple[str, float]]:
+        """(series, seconds frozen) of every series whose baseline is frozen, longest first.
+
+        Parked series (restored, not read since) are not unpacked to look: they are counted
+        once they read again, as :meth:`SeriesDetectors.warming_up_count` does."""
+        found = [
+            (series, seconds)
+            for series, detector in self.detectors.items()
+            if isinstance(detector, HeldBaseline) and (seconds := detector.frozen_for_s) is not None
+        ]
+        return sorted(found, key=lambda pair: -pair[1])
 
     def penalty(self, series: str) -> float:
         """Extra decades of surprise ``series`` needs after operators' false alarms."""

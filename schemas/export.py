@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from schemas.deadletter import DeadLetter
 from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
-from schemas.feedback import Feedback
+from schemas.feedback import Feedback, Rebaseline
 from schemas.warning import RiskWarning
 
 EXPORTED: dict[str, type[BaseModel]] = {
@@ -18,6 +18,7 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "resident_report": ResidentReport,
     "warning": RiskWarning,
     "feedback": Feedback,
+    "rebaseline": Rebaseline,
     "deadletter": DeadLetter,
 }
 

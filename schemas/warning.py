@@ -33,6 +33,8 @@ class WarningChange(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     FALSE_ALARM = "false_alarm"
+    REBASELINED = "rebaselined"
+    """An operator accepted the new normal of a series the warning rests on (recorded, pages nobody)."""
 
 
 class WarningStatus(StrEnum):

@@ -38,6 +38,7 @@ from pipeline.assess.episodes import (
     acknowledge_or_close,
     due_notices,
     episode_id,
+    note_rebaseline,
     open_episode,
     revise,
 )
@@ -46,7 +47,7 @@ from pipeline.assess.routing import route
 from pipeline.assess.silences import Silence, inhibitor, muting
 from pipeline.assess.tiers import LadderState, advance, closed_by_operator
 from pipeline.clock import Clock
-from schemas.feedback import Feedback
+from schemas.feedback import Feedback, Rebaseline
 from schemas.hazard import Hazard, Tier
 from schemas.warning import RiskWarning, WarningChange, WarningStatus
 
@@ -250,6 +251,20 @@ class Assessor:
         self._member_changed(episode.latest, out)
         return out
 
+    def note_rebaseline(self, request: Rebaseline) -> AssessmentOutput:
+        """Record an accepted new normal on every open warning of the community resting on its
+        series (a revision by the operator; it pages nobody). The series' model has been
+        started afresh by then, so its evidence ends and the warning steps down by its ladder."""
+        out = AssessmentOutput()
+        now = self.clock.now()
+        for key, episode in list(self._state.episodes.items()):
+            if episode.warning.community_id != request.community_id:
+                continue
+            if (revised := note_rebaseline(episode, request, now)) is not None:
+                self._state.episodes[key] = revised
+                out.events.append(revised.latest)
+        return out
+
     def note_member(self, district: str, warning: RiskWarning) -> AssessmentOutput:
         """A community warning of ``district`` changed: update the district warning it rolls up into.
 
@@ -436,7 +451,16 @@ class Assessor:
         ladder_key = f"{community}|{risk.hazard.value}"
         ladder = self._state.ladders.get(ladder_key, LadderState())
         at = max(at, ladder.last_at or at)  # a late input is folded in at the latest time seen
-        ladder, change = advance(self.config.tiers, ladder, at, risk.risk, risk.impact, risk.warming_up)
+        ladder, change = advance(
+            self.config.tiers,
+            ladder,
+            at,
+            risk.risk,
+            risk.impact,
+            risk.warming_up,
+            corroborated=len(risk.witnesses) >= 2,
+            observed_at=max((s.observed_at for s in risk.signals), default=at),
+        )
         self._state.ladders[ladder_key] = ladder
         key = f"community|{community}|{risk.hazard.value}"
         episode = self._state.episodes.get(key)

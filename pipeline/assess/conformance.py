@@ -63,8 +63,12 @@ class PolicyRun:
         )
         self.clock = ManualClock(START)
         self.assessor = Assessor(self.config, self.clock)
-        self.step = min(policy.exit_dwell / 5, timedelta(minutes=1))
-        """One reading per step: at least five inside every exit dwell."""
+        self.step = max(
+            min(policy.exit_dwell / 5, timedelta(minutes=1)),
+            timedelta(seconds=policy.enter_s / max(policy.enter_n - 1, 1)),
+        )
+        """One reading per step: at least five inside every exit dwell (unless the entry's time
+        asks for longer steps), and ``enter_n`` readings enter a tier."""
         self.events: list[WarningEvent] = []
         self.notices: list[Notification] = []
 

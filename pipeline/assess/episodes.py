@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.assess.tiers import Trend
-from schemas.feedback import Feedback, FeedbackAction
+from schemas.feedback import Feedback, FeedbackAction, Rebaseline
 from schemas.hazard import Hazard, Impact, Tier
 from schemas.warning import Evidence, RiskWarning, TierAxis, WarningChange, WarningStatus
 
@@ -312,6 +312,23 @@ def acknowledge_or_close(
         comment=feedback.comment,
     )
     return revised, lesson
+
+
+def note_rebaseline(state: EpisodeState, request: Rebaseline, now: datetime) -> EpisodeState | None:
+    """The episode's revision recording an accepted new normal of one of its series (the audit
+    trail); ``None`` when it does not rest on that series or the request was recorded already."""
+    if request.series not in state.sources or request.rebaseline_id in state.feedback_ids:
+        return None
+    revised = revise(
+        state,
+        WarningChange.REBASELINED,
+        tier=state.warning.tier,
+        at=request.time,
+        now=now,
+        caused_by=request.operator,
+        comment=f"new normal of {request.series}: {request.reason}"[:200],
+    )
+    return revised.model_copy(update={"feedback_ids": (*state.feedback_ids, request.rebaseline_id)[-20:]})
 
 
 def due_notices(

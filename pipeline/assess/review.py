@@ -63,6 +63,8 @@ class EpisodeReview:
     closed_at: datetime | None
     closed_by: str | None
     false_alarm: OperatorStep | None
+    rebaselines: tuple[OperatorStep, ...] = ()
+    """Operators who accepted a series' new normal during the episode (their comment says which)."""
 
     @property
     def peak(self) -> Tier:
@@ -97,6 +99,9 @@ class EpisodeReview:
             lines.append("acknowledged:")
             lines += [f"  {a.at:%H:%M:%S}  {a.tier.label} by {a.operator}" for a in self.acknowledgements]
             lines.append(f"time to acknowledge: {self.time_to_acknowledge}")
+        if self.rebaselines:
+            lines.append("new normal accepted:")
+            lines += [f"  {r.at:%H:%M:%S}  by {r.operator}: {r.comment or ''}" for r in self.rebaselines]
         if self.false_alarm:
             mark = self.false_alarm
             lines.append(f"marked FALSE ALARM at {mark.at:%H:%M:%S} by {mark.operator}: {mark.comment or ''}")
@@ -147,4 +152,5 @@ def episode_review(revisions: Iterable[RiskWarning]) -> EpisodeReview:
         closed_at=closing.updated_at if closing else None,
         closed_by=closing.caused_by if closing else None,
         false_alarm=_step(marked) if marked else None,
+        rebaselines=tuple(_step(r) for r in ordered if r.change is WarningChange.REBASELINED),
     )

@@ -12,15 +12,18 @@ I red needs an extreme impact *and* near-certain, corroborated evidence.
 :func:`advance` folds one (risk, impact) input into a :class:`LadderState` and
 says how the tier moved. Rules, in order:
 
-* **Enter, N of M**: a tier is reached when at least ``enter_n`` of the last
-  ``enter_m`` inputs grade at or above it (by the enter thresholds); the most
+* **Enter, N of M and a time**: a tier is reached when at least ``enter_n`` of
+  the last ``enter_m`` inputs grade at or above it (by the enter thresholds)
+  and has gone on doing so for ``enter_s`` of event time, counted from the
+  oldest of those inputs, or the input is corroborated (independent witnesses
+  agree: several reporters at once are not one series' noise); the most
   serious such tier is taken at once (a jump skips tiers).
 * **Warm-up cap**: while the evidence comes from models still warming up the
   ladder does not go above IV.
 * **Exit, hysteresis and dwell**: the tier drops one step after the inputs have
-  graded below it for ``exit_dwell_s`` (graded by the lower exit thresholds and
-  the impact one step up, :meth:`TierPolicy.grade`); the next step needs another
-  full dwell.
+  graded below it for ``exit_dwell_s`` and ``exit_n`` inputs (graded by the lower
+  exit thresholds and the impact one step up, :meth:`TierPolicy.grade`); the next
+  step needs another full dwell.
 * **Flapping**: ``flap_max_reversals`` reversals of direction (a rise after a
   fall, or a fall after a rise) within ``flap_window_s`` mark the ladder
   flapping; while flapping it does not step down (rises still pass), so the
@@ -30,6 +33,13 @@ says how the tier moved. Rules, in order:
   ladder opens nothing new until the risk has fallen below IV's exit threshold.
 
 Times are the inputs' event times, so a replay decides the same way.
+
+Entry and exit count inputs *and* time, whichever is longer, so the ladder
+behaves the same at any sampling rate: on a 1-minute series the readings
+and the times agree (2 readings span a minute; 6 readings five minutes); on a
+1-second series the time rules (60 readings are needed to enter, where 2 of 3
+would be a two-second blip), on an hourly one the readings (2 hours to enter,
+5 readings to step down, where 5 minutes would be one reading).
 
 >>> from datetime import UTC, datetime, timedelta
 >>> policy, state = TierPolicy(), LadderState()
@@ -107,10 +117,19 @@ class TierPolicy(BaseModel):
     """2 of the last 3 risks: one isolated spike never opens a warning, one dropped
     or low sample inside a real rise does not delay it, and with sensors reporting
     about once a minute a warning opens within ~2 minutes of the rise."""
+    enter_s: Annotated[float, Field(ge=0)] = 60.0
+    """The inputs that enter a tier span at least a minute of event time (from the oldest of
+    the ``enter_n``): what 2 readings of a 60-second sensor span, so a 1-minute series enters
+    as it does by readings alone, while a 1 Hz series needs a minute-long rise, not a
+    two-second blip. 0 counts readings only."""
     exit_dwell_s: Annotated[float, Field(gt=0)] = 300.0
     """5 minutes below the exit threshold per step down: about five readings of a
     60-second sensor, longer than the lull between two waves of a storm, and red →
     resolved takes 20 minutes, which an emergency office accepts for an all-clear."""
+    exit_n: Annotated[int, Field(ge=1, le=100)] = 5
+    """And at least 5 inputs below it (the first one included): on a 1-minute series the
+    5 minutes rule (6 inputs), on an hourly one a step down needs 5 readings (4 hours after
+    the first one below), not the next reading, so one calm hour does not step it down."""
     flap_window_s: Annotated[float, Field(gt=0)] = 1800.0
     flap_max_reversals: Annotated[int, Field(ge=1, le=50)] = 2
     """Up, down, up within 30 minutes (2 reversals) is noise for people who must act on
@@ -140,6 +159,8 @@ class TierPolicy(BaseModel):
             raise ValueError("each exit threshold must lie below its tier's enter threshold (hysteresis)")
         if self.enter_n > self.enter_m:
             raise ValueError("enter_n cannot exceed enter_m")
+        if self.enter_n == 1 and self.enter_s > 0:
+            raise ValueError("enter_s needs enter_n of 2 or more: one input spans no time (set enter_s 0)")
         for row in self.matrix:
             if any(a.severity > b.severity for a, b in pairwise(row)):
                 raise ValueError("matrix: a tier must not fall as impact rises (along a row)")
@@ -206,8 +227,15 @@ class LadderState(BaseModel):
     tier: Tier | None = None
     recent: tuple[Annotated[int, Field(ge=0, le=4)], ...] = ()
     """The grades (tier severity 1 IV … 4 I, 0 none) of the last ``enter_m`` inputs, oldest first."""
+    recent_at: tuple[datetime, ...] = ()
+    """The event times of those inputs."""
+    entering_since: tuple[datetime | None, ...] = ()
+    """Per tier of :data:`LADDER` (IV first): since when its N of M has held without a break
+    (the oldest input of the N when it began), None while it does not."""
     below_since: datetime | None = None
     """When the inputs started to grade below the current tier (by the exit thresholds) and stayed there."""
+    below_count: int = 0
+    """How many inputs have graded below it since then."""
     changes: tuple[tuple[datetime, int], ...] = ()
     """Tier changes inside the flap window: (event time, +1 for a rise or -1 for a fall)."""
     flapping: bool = False
@@ -243,10 +271,34 @@ class LadderState(BaseModel):
         return self.tier is None and not any(self.recent) and not self.rearm and not self.changes
 
 
-def _reached(policy: TierPolicy, recent: tuple[int, ...], warming_up: bool) -> Tier | None:
+def _entering(
+    policy: TierPolicy, state: LadderState, recent: tuple[int, ...], recent_at: tuple[datetime, ...]
+) -> tuple[datetime | None, ...]:
+    """Per tier, since when its N of M has held (kept from ``state`` while unbroken).
+
+    Grades and times are paired from the newest: grades of a checkpoint written before entry
+    counted time have none and are left out, delaying a pending rise by at most ``enter_n``
+    inputs rather than entering a tier on a guessed time.
+    """
+    timed = list(zip(reversed(recent), reversed(recent_at), strict=False))[::-1]
+    since: list[datetime | None] = []
+    for index, tier in enumerate(LADDER):
+        times = [t for grade, t in timed if grade >= tier.severity]
+        held = state.entering_since[index] if index < len(state.entering_since) else None
+        since.append((held or times[0]) if len(times) >= policy.enter_n else None)
+    return tuple(since)
+
+
+def _reached(
+    policy: TierPolicy,
+    entering: tuple[datetime | None, ...],
+    at: datetime,
+    warming_up: bool,
+    corroborated: bool,
+) -> Tier | None:
     reached = None
-    for tier in LADDER:
-        if sum(grade >= tier.severity for grade in recent) >= policy.enter_n:
+    for tier, since in zip(LADDER, entering, strict=True):
+        if since is not None and (corroborated or (at - since).total_seconds() >= policy.enter_s):
             reached = tier
     if warming_up and reached is not None:
         return Tier.IV
@@ -263,9 +315,22 @@ def _step_down(tier: Tier) -> Tier | None:
 
 
 def advance(
-    policy: TierPolicy, state: LadderState, at: datetime, risk: float, impact: Impact, warming_up: bool
+    policy: TierPolicy,
+    state: LadderState,
+    at: datetime,
+    risk: float,
+    impact: Impact,
+    warming_up: bool,
+    *,
+    corroborated: bool = False,
+    observed_at: datetime | None = None,
 ) -> tuple[LadderState, WarningChange | None]:
     """Fold the risk and impact at event time ``at`` in; return the new state and the tier change, if any.
+
+    ``corroborated``: the risk rests on two or more independent witnesses, so its tier needs
+    no time beyond the N of M. ``observed_at``: when its evidence was observed, if earlier
+    than ``at`` (an input folded in late, behind another device's readings): the entry's
+    time is counted on it, so a late batch keeps its own readings' spacing.
 
     An input older than the last one is ignored (``(state, None)``), so
     redelivered or out-of-order inputs never move the ladder backwards.
@@ -273,23 +338,27 @@ def advance(
     if state.last_at is not None and at < state.last_at:
         return state, None
     recent = (*state.recent, policy.grade(risk, impact))[-policy.enter_m :]
+    seen = min(observed_at or at, at)
+    recent_at = (*state.recent_at, seen)[-policy.enter_m :]
+    entering = _entering(policy, state, recent, recent_at)
     held = policy.grade(risk, impact, holding=True)
     changes = tuple((t, d) for t, d in state.changes if at - t < policy.flap_window)
     rearm = state.rearm and risk >= policy.exit_of(Tier.IV)
-    target = None if rearm else _reached(policy, recent, warming_up)
-    tier, below_since, change = state.tier, state.below_since, None
+    target = None if rearm else _reached(policy, entering, max(recent_at), warming_up, corroborated)
+    tier, below_since, below_count, change = state.tier, state.below_since, state.below_count, None
     flapping = _reversals(changes) >= policy.flap_max_reversals
     if target is not None and (tier is None or target.severity > tier.severity):
         change = WarningChange.OPENED if tier is None else WarningChange.ESCALATED
-        tier, below_since = target, None
+        tier, below_since, below_count = target, None, 0
     elif tier is not None and held < tier.severity:
-        below_since = below_since or at
-        if at - below_since >= policy.exit_dwell and not flapping:
+        below_since, below_count = below_since or at, below_count + 1
+        dwelt = at - below_since >= policy.exit_dwell and below_count >= policy.exit_n
+        if dwelt and not flapping:
             tier = _step_down(tier)
             change = WarningChange.RESOLVED if tier is None else WarningChange.DE_ESCALATED
-            below_since = at if tier is not None and held < tier.severity else None
+            below_since, below_count = (at, 1) if tier is not None and held < tier.severity else (None, 0)
     elif tier is not None:
-        below_since = None
+        below_since, below_count = None, 0
     if change is not None:
         rise = change in (WarningChange.OPENED, WarningChange.ESCALATED)
         changes = (*changes, (at, 1 if rise else -1))
@@ -297,7 +366,10 @@ def advance(
     new_state = LadderState(
         tier=tier,
         recent=recent,
+        recent_at=recent_at,
+        entering_since=entering,
         below_since=below_since,
+        below_count=below_count,
         changes=changes,
         flapping=flapping,
         last_at=at,
@@ -308,4 +380,14 @@ def advance(
 
 def closed_by_operator(state: LadderState) -> LadderState:
     """The ladder after an operator resolved the warning or marked it false: no tier, re-arm first."""
-    return state.model_copy(update={"tier": None, "below_since": None, "recent": (), "rearm": True})
+    return state.model_copy(
+        update={
+            "tier": None,
+            "below_since": None,
+            "below_count": 0,
+            "recent": (),
+            "recent_at": (),
+            "entering_since": (),
+            "rearm": True,
+        }
+    )

@@ -83,6 +83,10 @@ def filled_processor(settings: Settings, communities: int, series: int, warnings
             f"series ({series}) must be a positive multiple of communities ({communities}),"
             f" and warnings ({warnings}) between 0 and one per community"
         )
+    if warnings and series < 2 * communities:
+        raise ValueError(
+            "a warning rests on two gauges of its community: series must be at least 2 x communities"
+        )
     topics = TopicNames.from_settings(settings)
     workload = Workload(
         communities=communities,

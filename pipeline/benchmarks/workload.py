@@ -78,16 +78,17 @@ class Workload:
 
 
 def spike_message(community: str, device: int, at: datetime, value: float = 5.0) -> tuple[bytes, bytes]:
-    """Two readings far above a warmed series' normal, one second apart (the assessment
-    ignores a reading no newer than its series' latest): opens a warning for ``community``,
-    whose tier ladder enters on 2 of 3 readings."""
+    """Two gauges, devices ``device`` and ``device + 1`` of a warmed community, far above normal
+    one second apart: opens a warning for ``community`` at once, because its tier ladder enters
+    on 2 of 3 inputs and independent witnesses agreeing need no more time (one gauge would
+    have to stay high for a minute: two seconds of one 1 Hz series are a blip)."""
     readings = [
         {
             "kind": "sensor_reading",
             "event_id": f"{community}-spike-{at.timestamp()}-{n}",
             "community_id": community,
             "event_time": (at - timedelta(seconds=1 - n)).isoformat(),
-            "device_id": f"d{device}",
+            "device_id": f"d{device + n}",
             "sensor_type": "water_level",
             "value": value,
             "unit": "m",

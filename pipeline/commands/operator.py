@@ -1,9 +1,14 @@
-"""Operator actions from the command line: ``riskwatch ack|resolve|false-alarm ID``, ``review ID``.
+"""Operator actions from the command line: ``riskwatch ack|resolve|false-alarm ID``, ``review ID``,
+``rebaseline SERIES``.
 
 The actions go to the feedback topic like the console's buttons; the worker that
 owns the warning's community applies them and records the change on the warnings
 topic. ``review`` prints an episode's timeline for the post-incident review, and who was
 notified of it, how, and who acknowledged (from ``riskwatch.deliveries``).
+``rebaseline`` asks the worker owning a series to accept its readings as a new
+normal; the worker refuses unless the series' baseline has been frozen for
+``rebaseline_after_s`` (its log says why), and records an accepted one on every
+open warning resting on the series.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from pipeline.config import Settings
-from schemas.feedback import Feedback, FeedbackAction
+from schemas.feedback import Feedback, FeedbackAction, OperatorAction, Rebaseline
 from schemas.warning import RiskWarning
 
 ACTIONS = {
@@ -66,9 +71,6 @@ def send_keyed(settings: Settings, topic: str, records: Iterable[tuple[str, byte
 
 def run_action(settings: Settings, args: argparse.Namespace) -> int:
     """Send one operator action for a warning."""
-    from kafka import KafkaProducer
-
-    from pipeline.topics import TopicNames
 
     bootstrap = bootstrap_of(settings)
     revisions = revisions_of(settings, bootstrap, args.warning_id)
@@ -85,18 +87,60 @@ def run_action(settings: Settings, args: argparse.Namespace) -> int:
         comment=args.comment,
         time=datetime.now(UTC),
     )
+    send_action(settings, bootstrap, feedback)
+    print(
+        f"sent {feedback.action.value} for {latest.warning_id}: {latest.tier.label} {latest.hazard.value} "
+        f"in {latest.community_id} (now {latest.status.value})"
+    )
+    return 0
+
+
+def send_action(settings: Settings, bootstrap: str, action: OperatorAction) -> None:
+    """Send one operator action to the feedback topic, keyed by its community."""
+    from kafka import KafkaProducer
+
+    from pipeline.topics import TopicNames
+
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     try:
         producer.send(
             TopicNames.from_settings(settings).feedback,
-            key=feedback.community_id.encode(),
-            value=feedback.model_dump_json().encode(),
+            key=action.community_id.encode(),
+            value=action.model_dump_json().encode(),
         ).get(timeout=10)
     finally:
         producer.close()
+
+
+def rebaseline_request(series: str, operator: str, reason: str) -> Rebaseline:
+    """The request to accept ``series``' new normal (``community/device/sensor_type``).
+
+    >>> rebaseline_request("c1/wl-1/water_level", "wang.fang", "levee raised").community_id
+    'c1'
+    """
+    return Rebaseline(
+        rebaseline_id=uuid.uuid4().hex,
+        community_id=series.partition("/")[0],
+        series=series,
+        operator=operator,
+        reason=reason,
+        time=datetime.now(UTC),
+    )
+
+
+def run_rebaseline(settings: Settings, args: argparse.Namespace) -> int:
+    """Ask the series' worker to accept its new normal."""
+    try:
+        request = rebaseline_request(args.series, args.operator, args.reason)
+    except ValidationError as error:
+        print(f"riskwatch: {args.series!r} is not a series to rebaseline: {error}", file=sys.stderr)
+        return 2
+    send_action(settings, bootstrap_of(settings), request)
+    hours = settings.rebaseline_after_s / 3600
     print(
-        f"sent {feedback.action.value} for {latest.warning_id}: {latest.tier.label} {latest.hazard.value} "
-        f"in {latest.community_id} (now {latest.status.value})"
+        f"sent rebaseline of {request.series} by {request.operator}: the worker accepts it if the series' "
+        f"baseline has been frozen for {hours:g} h or more (riskwatch_rebaselines_total counts the outcome, "
+        "its log says why it refused; an accepted one is recorded on the warnings resting on the series)"
     )
     return 0
 
@@ -141,6 +185,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parser.add_argument("--operator", required=True, help="who acts (recorded in the audit trail)")
         parser.add_argument("--comment", default=None)
         parser.set_defaults(run=run_action)
+    rebaseline = subparsers.add_parser(
+        "rebaseline", help="accept a frozen series' readings as its new normal (recorded in the audit trail)"
+    )
+    rebaseline.add_argument("series", help="community/device/sensor_type, e.g. c1/wl-1/water_level")
+    rebaseline.add_argument("--operator", required=True, help="who decides (recorded in the audit trail)")
+    rebaseline.add_argument("--reason", required=True, help="why this is the new normal")
+    rebaseline.set_defaults(run=run_rebaseline)
     review = subparsers.add_parser("review", help="print an episode's timeline for the post-incident review")
     review.add_argument("warning_id")
     review.set_defaults(run=run_review)

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from pipeline.config import Settings
 from pipeline.simulation.encoding import write_jsonl
 from pipeline.simulation.generator import generate
-from pipeline.simulation.planning import plan_scenario
+from pipeline.simulation.planning import PLANNED_DECOYS, plan_scenario
 from pipeline.simulation.publishing import Pacer, live_start
 from pipeline.simulation.scenario import DecoyKind, IncidentKind, Scenario, load_scenario, scenario_path
 from pipeline.simulation.truth import ground_truth
@@ -134,7 +134,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="comma-separated incident kinds, or 'none' (default: all)",
     )
     parser.add_argument(
-        "--decoys", default=",".join(DecoyKind), help="comma-separated decoy kinds, or 'none' (default: all)"
+        "--decoys",
+        default=",".join(PLANNED_DECOYS),
+        help=f"comma-separated decoy kinds ({', '.join(DecoyKind)}), or 'none' "
+        f"(default: {', '.join(PLANNED_DECOYS)})",
     )
     parser.add_argument("--per-kind", type=int, default=1, help="incidents of each kind (default 1)")
     parser.add_argument(

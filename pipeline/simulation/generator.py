@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pipeline.simulation.devices import SENSOR_BEHAVIOURS, Device, community_devices
 from pipeline.simulation.incidents import (
+    DRIFT_FLOORS,
+    drifting_noise_step,
     envelope_at,
     faulty_spike_offsets,
     incident_effect,
@@ -91,7 +93,9 @@ class TickContext:
 def _integral(incident: IncidentSpec) -> float:
     """Seconds of full strength an incident's envelope amounts to (to spread its reports)."""
     rise = (incident.peak - incident.start).total_seconds() / 2.0
-    tail = (incident.end - incident.peak).total_seconds()
+    held = incident.plateau_until - incident.peak if incident.plateau_until is not None else timedelta(0)
+    rise += held.total_seconds()
+    tail = (incident.end - incident.peak - held).total_seconds()
     holds = incident.kind in (IncidentKind.POWER_OUTAGE, IncidentKind.PUBLIC_SECURITY)
     return rise + (tail if holds else tail / 2.0)
 
@@ -117,6 +121,7 @@ class CommunitySimulator:
         self._type_counts = Counter(d.sensor_type for d in self.devices)
         self._heartbeat_ticks = max(1, round(self.heartbeat_s / self.tick_s))
         self._stuck_values: dict[tuple[str, str], float] = {}
+        self._excursions: dict[tuple[str, str], float] = {}
         self._report_count = 0
 
     def step(self, tick: TickContext) -> list[Batch]:
@@ -129,10 +134,17 @@ class CommunitySimulator:
         decoys = [d for d in self.decoys if d.start.total_seconds() <= tick.offset_s <= d.end.total_seconds()]
         readings: list[dict[str, Any]] = []
         telemetry: list[dict[str, Any]] = []
-        quiet = not active and not decoys
+        uninstalled = [
+            d
+            for d in self.decoys
+            if d.kind is DecoyKind.NEW_DEVICE and tick.offset_s < d.start.total_seconds()
+        ]
+        quiet = not active and not decoys and not uninstalled
         gauss = self._rng.gauss
         for position, device in enumerate(self.devices):
             behaviour = device.behaviour
+            if any(is_decoy_device(d, device) for d in uninstalled):
+                continue
             if quiet:  # the common case, inlined: the simulator must never be a benchmark's bottleneck
                 level = tick.levels[device.sensor_type] + device.offset
                 value = behaviour.clip(level + gauss(0.0, behaviour.noise))
@@ -169,6 +181,7 @@ class CommunitySimulator:
             peak=incident.peak.total_seconds(),
             end=incident.end.total_seconds(),
             at=offset_s,
+            plateau_until=incident.plateau_until.total_seconds() if incident.plateau_until else None,
         )
 
     def _reading(
@@ -193,11 +206,24 @@ class CommunitySimulator:
                 silenced = True
             elif decoy.kind is DecoyKind.STUCK_SENSOR:
                 value = self._stuck_values.setdefault((decoy.id, device.device_id), value)
+            elif decoy.kind is DecoyKind.DRIFTING_NOISE:
+                value = behaviour.clip(value + self._drifting(decoy, device, tick.offset_s))
             elif decoy.kind is DecoyKind.FAULTY_SPIKE and any(
                 tick.offset_s <= spike < tick.offset_s + self.tick_s for spike in faulty_spike_offsets(decoy)
             ):
                 value = behaviour.clip(behaviour.high * SPIKE_SHARE_OF_RANGE)
         return value, silenced
+
+    def _drifting(self, decoy: DecoySpec, device: Device, offset_s: float) -> float:
+        """The wandering and drift a ``drifting_noise`` decoy adds to ``device`` now."""
+        noise = device.behaviour.noise
+        key = (decoy.id, device.device_id)
+        excursion = drifting_noise_step(
+            self._excursions.get(key, 0.0), noise, self.tick_s, self._rng.gauss(0, 1)
+        )
+        self._excursions[key] = excursion
+        window = (decoy.end - decoy.start).total_seconds()
+        return excursion + DRIFT_FLOORS * noise * (offset_s - decoy.start.total_seconds()) / window
 
     def _heartbeat(
         self, device: Device, tick: TickContext, active: list[tuple[IncidentSpec, float]]

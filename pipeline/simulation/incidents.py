@@ -20,6 +20,14 @@ Physical magnitudes per kind (``intensity`` is the value at the peak):
 0.5
 >>> envelope_at(IncidentKind.POWER_OUTAGE, start=0, peak=60, end=600, at=300)
 1.0
+>>> envelope_at(IncidentKind.FLOOD, start=0, peak=100, end=300, at=250, plateau_until=200)
+0.5
+
+A decoy ``drifting_noise`` adds to its device's reading AR(1) noise of
+:data:`DRIFT_NOISE_FLOORS` times the device's noise, correlated over
+:data:`DRIFT_CORRELATION_S` (a pumping station's wet well as its pumps cycle), and a
+drift growing to :data:`DRIFT_FLOORS` times its noise by the decoy's end (its set
+point moved). A ``new_device`` sends nothing before the decoy's start.
 """
 
 from __future__ import annotations
@@ -36,17 +44,36 @@ FIRE_HEAT_DEGC_PER_SMOKE = 4.0
 FIRE_CO_PPM_PER_SMOKE = 8.0
 #: A faulty detector's spikes are evenly spaced in its window, this many of them.
 FAULTY_SPIKES = 3
+DRIFT_NOISE_FLOORS = 3.0
+DRIFT_CORRELATION_S = 60.0
+DRIFT_FLOORS = 10.0
 
 
-def envelope_at(kind: IncidentKind, *, start: float, peak: float, end: float, at: float) -> float:
-    """Strength (0–1) of an incident at time ``at`` (all in seconds from the scenario start)."""
+def envelope_at(
+    kind: IncidentKind,
+    *,
+    start: float,
+    peak: float,
+    end: float,
+    at: float,
+    plateau_until: float | None = None,
+) -> float:
+    """Strength (0–1) of an incident at time ``at`` (all in seconds from the scenario start);
+    with ``plateau_until`` it holds full strength from the peak until then."""
     if at < start or at > end:
         return 0.0
     if at < peak:
         return (at - start) / (peak - start)
-    if kind in _HOLDING_KINDS or end == peak:
+    held_until = plateau_until if plateau_until is not None else peak
+    if kind in _HOLDING_KINDS or end == held_until or at <= held_until:
         return 1.0
-    return (end - at) / (end - peak)
+    return (end - at) / (end - held_until)
+
+
+def drifting_noise_step(previous: float, noise: float, tick_s: float, gauss: float) -> float:
+    """The next AR(1) excursion of a ``drifting_noise`` device, from ``previous`` and a N(0, 1) draw."""
+    phi = math.exp(-tick_s / DRIFT_CORRELATION_S)
+    return phi * previous + math.sqrt(1.0 - phi * phi) * DRIFT_NOISE_FLOORS * noise * gauss
 
 
 @dataclass(frozen=True)

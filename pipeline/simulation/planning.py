@@ -54,7 +54,17 @@ DECOY_MINUTES: dict[DecoyKind, int] = {
     DecoyKind.STUCK_SENSOR: 120,
     DecoyKind.DEVICE_OFFLINE: 90,
     DecoyKind.FESTIVAL_NIGHT: 180,
+    DecoyKind.NEW_DEVICE: 240,
+    DecoyKind.DRIFTING_NOISE: 240,
 }
+#: The decoys a plan draws unless told otherwise: drill-50's. A new device and drifting noise
+#: have scenarios of their own (flood-12h, pumping-station-1hz).
+PLANNED_DECOYS: tuple[DecoyKind, ...] = (
+    DecoyKind.FAULTY_SPIKE,
+    DecoyKind.STUCK_SENSOR,
+    DecoyKind.DEVICE_OFFLINE,
+    DecoyKind.FESTIVAL_NIGHT,
+)
 #: Quiet time before anything happens, so every model has warmed up.
 WARM_UP = timedelta(minutes=60)
 
@@ -72,7 +82,7 @@ def plan_scenario(
     seed: int,
     per_kind: int = 1,
     incident_kinds: Sequence[IncidentKind] = tuple(IncidentKind),
-    decoy_kinds: Sequence[DecoyKind] = tuple(DecoyKind),
+    decoy_kinds: Sequence[DecoyKind] = PLANNED_DECOYS,
     decoys_per_kind: int = 1,
     tick: timedelta = timedelta(minutes=1),
 ) -> Scenario:

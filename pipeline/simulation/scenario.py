@@ -53,6 +53,11 @@ class DecoyKind(StrEnum):
     STUCK_SENSOR = "stuck_sensor"
     DEVICE_OFFLINE = "device_offline"
     FESTIVAL_NIGHT = "festival_night"
+    NEW_DEVICE = "new_device"
+    """A device installed at the decoy's start: it sends nothing before, then reads its normal."""
+    DRIFTING_NOISE = "drifting_noise"
+    """A device whose normal wanders (autocorrelated noise) and drifts, like a pumping station's
+    wet well as its pumps cycle and its set point is moved."""
 
 
 def _parse_tier(value: Any) -> Any:
@@ -93,6 +98,8 @@ DEFAULT_DECOY_SENSOR: dict[DecoyKind, SensorType] = {
     DecoyKind.FAULTY_SPIKE: SensorType.GAS_CH4,
     DecoyKind.STUCK_SENSOR: SensorType.WATER_LEVEL,
     DecoyKind.DEVICE_OFFLINE: SensorType.SMOKE,
+    DecoyKind.NEW_DEVICE: SensorType.WATER_LEVEL,
+    DecoyKind.DRIFTING_NOISE: SensorType.WATER_LEVEL,
 }
 
 
@@ -109,6 +116,11 @@ class IncidentSpec(StrictModel):
         description="Strength at the peak; its unit depends on the kind (see INTENSITY_UNITS)."
     )
     expected_tier: TierName = Field(description="The tier an operator should see at the peak.")
+    plateau_until: Offset | None = Field(
+        default=None,
+        description="Full strength holds from the peak until then, and recedes to the end (a flood that "
+        "lasts); graded for holding its warning (pipeline/scenarios/README.md).",
+    )
     max_delay: Offset | None = Field(
         default=None, description="Allowed detection delay from start; default per kind."
     )
@@ -118,6 +130,8 @@ class IncidentSpec(StrictModel):
     def _ordered(self) -> IncidentSpec:
         if not self.start < self.peak <= self.end:
             raise ValueError(f"incident {self.id}: need start < peak <= end")
+        if self.plateau_until is not None and not self.peak < self.plateau_until < self.end:
+            raise ValueError(f"incident {self.id}: need peak < plateau_until < end")
         if self.kind is IncidentKind.POWER_OUTAGE and self.intensity > 1:
             raise ValueError(f"incident {self.id}: a power outage's intensity is a share, at most 1")
         return self

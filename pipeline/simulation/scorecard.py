@@ -11,6 +11,11 @@ Rules (event time throughout, so a replay scores the same):
   warning id per community as re-opening (both are flapping). It is **exact**
   when warned within its allowed delay at exactly its expected tier, the
   headline; it **passes** at its expected tier ± ``tolerance``.
+* An incident with a **plateau** (full strength from its peak to ``plateau_until``:
+  a flood that lasts) is also graded for **holding**: a warning of its hazard
+  in its community open for at least :data:`PLATEAU_HELD_SHARE` of the plateau,
+  no tier change during it, and the last one closed within
+  :data:`ALL_CLEAR_WITHIN` of the incident's end (the level back).
 * A **decoy is quiet** unless a hazard warning (any hazard except
   ``device_fault``, which is the right answer to a broken device) in its
   community is opened or escalated between its start and ``DECOY_GRACE`` after
@@ -53,6 +58,13 @@ from schemas.warning import RiskWarning, WarningChange
 DECOY_GRACE = timedelta(minutes=15)
 #: A warning first seen this soon after an incident ends is still about it.
 INCIDENT_GRACE = timedelta(minutes=15)
+#: Water that stays high is as dangerous in its twelfth hour as in its first: the warning must stay
+#: open for (nearly) all of a plateau ...
+PLATEAU_HELD_SHARE = 0.95
+#: ... and give the all-clear once the level is back, within the time a duty office needs to see
+#: the water gone and stand down its crews (the issue's "resolves within 3 h").
+ALL_CLEAR_WITHIN = timedelta(hours=3)
+_CLOSING = frozenset({WarningChange.RESOLVED, WarningChange.FALSE_ALARM})
 _TIER_CHANGES = frozenset({WarningChange.ESCALATED, WarningChange.DE_ESCALATED})
 _RAISING = frozenset({WarningChange.OPENED, WarningChange.ESCALATED})
 _ACTIVE = _RAISING | _TIER_CHANGES
@@ -78,6 +90,13 @@ class IncidentScore(StrictModel):
     communities_warned: int
     other_hazards: list[Hazard]
     passed: bool
+    held_share: float | None = None
+    """Share of the plateau with a warning of its hazard open in its communities (None: no plateau)."""
+    plateau_tier_changes: int | None = None
+    all_clear_after_s: float | None = None
+    """From the incident's end to the last of its warnings closing (None: not closed by the drill's end)."""
+    held: bool | None = None
+    """Held through the plateau at one tier, all-clear in time (None: no plateau)."""
 
 
 class DecoyScore(StrictModel):
@@ -149,7 +168,9 @@ def _within(moment: datetime, start: datetime, end: datetime) -> bool:
     return start <= moment <= end
 
 
-def _score_incident(incident: TrueIncident, episodes: list[_Episode], tolerance: int) -> IncidentScore:
+def _score_incident(
+    incident: TrueIncident, episodes: list[_Episode], tolerance: int, drill_end: datetime
+) -> IncidentScore:
     revisions = [
         (episode, revision)
         for episode in episodes
@@ -191,7 +212,45 @@ def _score_incident(incident: TrueIncident, episodes: list[_Episode], tolerance:
         communities_warned=len({e.community_id for e, _ in revisions}),
         other_hazards=other,
         passed=warned and on_time and tier_ok,
+    ).model_copy(update=_plateau(incident, episodes, drill_end))
+
+
+def _open_spells(episodes: list[_Episode], drill_end: datetime) -> list[tuple[datetime, datetime]]:
+    """When each episode's warning was open: from its first revision to its closing one."""
+    spells = []
+    for episode in episodes:
+        closing = next((r.updated_at for r in episode.revisions if r.change in _CLOSING), drill_end)
+        spells.append((episode.first_seen, closing))
+    return spells
+
+
+def _plateau(incident: TrueIncident, episodes: list[_Episode], drill_end: datetime) -> dict[str, object]:
+    """The holding grades of an incident with a plateau (empty without one)."""
+    if incident.plateau_until is None:
+        return {}
+    mine = [e for e in episodes if e.community_id in incident.communities and e.hazard is incident.hazard]
+    spells = _open_spells(mine, drill_end)
+    start, end = incident.peak, incident.plateau_until
+    covered, reach = timedelta(0), start
+    for opened, closed in sorted(spells):
+        lo, hi = max(opened, reach), min(closed, end)
+        if hi > lo:
+            covered, reach = covered + (hi - lo), hi
+    share = covered / (end - start)
+    changes = sum(
+        r.change in _TIER_CHANGES and _within(r.updated_at, start, end) for e in mine for r in e.revisions
     )
+    last_closed = max((closed for _, closed in spells), default=None)
+    all_clear = None if last_closed is None or last_closed >= drill_end else last_closed - incident.end
+    return {
+        "held_share": share,
+        "plateau_tier_changes": changes,
+        "all_clear_after_s": None if all_clear is None else all_clear.total_seconds(),
+        "held": share >= PLATEAU_HELD_SHARE
+        and changes == 0
+        and all_clear is not None
+        and all_clear <= ALL_CLEAR_WITHIN,
+    }
 
 
 def _explaining_incident(episode: _Episode, incidents: list[TrueIncident]) -> TrueIncident | None:
@@ -221,7 +280,7 @@ def _score_decoy(decoy: TrueDecoy, suspects: list[_Episode]) -> DecoyScore:
 def score(truth: GroundTruth, warnings: Iterable[RiskWarning], tolerance: int = 1) -> ScoreCard:
     """Score every warning revision in ``warnings`` against ``truth``."""
     episodes = [e for e in _episodes(warnings) if e.hazard is not Hazard.DEVICE_FAULT]
-    incidents = [_score_incident(i, episodes, tolerance) for i in truth.incidents]
+    incidents = [_score_incident(i, episodes, tolerance, truth.end) for i in truth.incidents]
     true = cross = 0
     unexplained: list[_Episode] = []
     for episode in episodes:
@@ -294,6 +353,12 @@ def format_scorecard(card: ScoreCard) -> str:
             f"{_seconds(i.max_delay_s):>9}  {_tier(i.expected_tier):<10} {_tier(i.tier_reached):<10} "
             f"{i.tier_changes:>7} {i.episodes:>8}  {', '.join(h.value for h in i.other_hazards) or '-'}"
         )
+        if i.held is not None:
+            lines.append(
+                f"  {'':<18} plateau: warning open {i.held_share or 0.0:.0%} of it, {i.plateau_tier_changes} "
+                f"tier changes, all-clear {_seconds(i.all_clear_after_s)} after the level was back: "
+                + ("HELD" if i.held else "NOT HELD")
+            )
     lines += ["", "Decoys"]
     for d in card.decoys:
         verdict = "quiet" if d.quiet else "FALSE WARNING: " + ", ".join(d.false_warnings)
@@ -309,6 +374,11 @@ def format_scorecard(card: ScoreCard) -> str:
         f"  tier changes of one warning: at most {t.max_tier_changes}",
         f"  detection delay: median {_seconds(t.median_delay_s)}, max {_seconds(t.max_delay_s)}",
         f"  decoys quiet {t.decoys_quiet}/{t.decoys}",
+        *(
+            [f"  plateaus held {sum(bool(i.held) for i in plateaus)}/{len(plateaus)}"]
+            if (plateaus := [i for i in card.incidents if i.held is not None])
+            else []
+        ),
         f"  hazard warnings {t.hazard_warnings}: true {t.true_warnings}, cross-hazard "
         f"{t.cross_hazard_warnings}, at decoys {t.decoy_warnings}, unexplained {t.unexplained_warnings}; "
         f"precision {precision}",

@@ -38,6 +38,8 @@ class TrueIncident(StrictModel):
     intensity_unit: ShortText
     expected_tier: TierName
     max_delay_s: float = Field(ge=0)
+    plateau_until: Timestamp | None = None
+    """Full strength holds from the peak until then (graded for holding its warning)."""
 
 
 class TrueDecoy(StrictModel):
@@ -100,6 +102,7 @@ def ground_truth(scenario: Scenario, start: datetime) -> GroundTruth:
                 intensity_unit=INTENSITY_UNITS[i.kind],
                 expected_tier=i.expected_tier,
                 max_delay_s=i.allowed_delay.total_seconds(),
+                plateau_until=at(i.plateau_until) if i.plateau_until is not None else None,
             )
             for i in scenario.incidents
         ],

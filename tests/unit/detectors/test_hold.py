@@ -146,3 +146,14 @@ def test_a_restored_state_keeps_the_frozen_baseline() -> None:
     assert restored.frozen
     at = T0 + series.readings * series.step
     assert restored.score_one(1.25, at) == series.model.score_one(1.25, at)
+
+
+def test_frozen_for_counts_the_series_own_time_from_the_freeze_and_ends_with_it() -> None:
+    held, t0 = HeldBaseline(EwmaZScore(warmup=5, min_spread=0.01)), datetime(2026, 1, 1, tzinfo=UTC)
+    for minute, value in enumerate([1.0, 1.01, 0.99] * 30 + [2.0] * 62 + [1.0] * 10):
+        at = t0 + timedelta(minutes=minute)
+        held.score_one(value, at)
+        held.learn_one(value, at)
+        if minute == 90 + 61:
+            assert held.frozen_for_s == 60 * 60.0  # froze on the second high reading
+    assert held.frozen_for_s is None and not held.frozen

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +12,12 @@ from typing import Any
 import pytest
 
 from pipeline.simulation.generator import generate
-from pipeline.simulation.incidents import FAULTY_SPIKES, envelope_at
+from pipeline.simulation.incidents import (
+    DRIFT_CORRELATION_S,
+    FAULTY_SPIKES,
+    drifting_noise_step,
+    envelope_at,
+)
 from pipeline.simulation.scenario import DecoyKind, DecoySpec, IncidentKind, IncidentSpec, Scenario
 from schemas.hazard import Tier
 
@@ -126,3 +134,39 @@ def test_a_festival_night_multiplies_low_severity_noise_complaints() -> None:
     in_c001 = [e for e in festival if e["community_id"] == "c001"]
     assert len(in_c001) >= quiet_night["c001"] + 5
     assert all(e["severity"] <= 2 for e in in_c001)
+
+
+def test_a_flood_plateau_holds_its_peak_until_plateau_until_then_recedes() -> None:
+    flood = incident(IncidentKind.FLOOD, 1.2, peak=90 * M, plateau_until=150 * M, end=170 * M)
+    series = readings(run([flood]), "c001.wl-1")
+    base = series[3600 - 60]
+    assert all(abs(series[m * 60] - base - 1.2) < 0.06 for m in range(90, 151)), "held at the peak"
+    assert series[160 * 60] - base == pytest.approx(0.6, abs=0.06), "then recedes over its last 20 minutes"
+
+
+def test_a_new_device_sends_nothing_before_it_is_installed_then_reads_its_normal() -> None:
+    decoy = DecoySpec(id="new", kind=DecoyKind.NEW_DEVICE, community="c001", start=90 * M, end=3 * H)
+    events = run(decoys=[decoy])
+    mine = [e for e in events if e.get("device_id") == "c001.wl-1"]
+    assert min(e["offset_s"] for e in mine) == 90 * 60, "no reading or heartbeat before 01:30"
+    values = readings(events, "c001.wl-1")
+    assert max(values.values()) - min(values.values()) < 0.1
+    assert readings(events, "c001.wl-2"), "the other gauge was there all along"
+
+
+def test_drifting_noise_drifts_by_its_end_and_leaves_the_time_before_alone() -> None:
+    decoy = DecoySpec(id="drift", kind=DecoyKind.DRIFTING_NOISE, community="c001", start=1 * H, end=3 * H)
+    drifting, plain = readings(run(decoys=[decoy]), "c001.wl-1"), readings(run(), "c001.wl-1")
+    late = [drifting[t] - plain[t] for t in sorted(drifting) if t >= 2.5 * 3600]
+    assert statistics.fmean(late) > 0.03, "drifted towards 10 noise floors (6 cm) by the end"
+    assert all(drifting[t] == plain[t] for t in drifting if t < 3600), "nothing before the decoy"
+
+
+def test_drifting_noise_wanders_by_three_noise_floors_correlated_over_a_minute_at_1_hz() -> None:
+    rng, excursion, path = random.Random(1), 0.0, []
+    for _ in range(50_000):
+        excursion = drifting_noise_step(excursion, 0.006, 1.0, rng.gauss(0, 1))
+        path.append(excursion)
+    assert statistics.pstdev(path) == pytest.approx(3 * 0.006, rel=0.15)
+    lag1 = statistics.correlation(path[:-1], path[1:])
+    assert lag1 == pytest.approx(math.exp(-1 / DRIFT_CORRELATION_S), abs=0.01)

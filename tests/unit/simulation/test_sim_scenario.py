@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.simulation.planning import DISTRICT_SIZE, expected_tier, plan_scenario
+from pipeline.simulation.planning import DISTRICT_SIZE, PLANNED_DECOYS, expected_tier, plan_scenario
 from pipeline.simulation.scenario import (
     DecoyKind,
     IncidentKind,
@@ -23,11 +23,20 @@ from schemas.hazard import Tier
 
 
 @pytest.mark.parametrize("name", ["drill-50", "smoke-test"])
-def test_packaged_scenarios_cover_every_incident_and_decoy_kind(name: str) -> None:
+def test_packaged_scenarios_cover_every_incident_and_planned_decoy_kind(name: str) -> None:
     scenario = load_scenario(packaged_scenario(name))
     assert {i.kind for i in scenario.incidents} == set(IncidentKind)
-    assert {d.kind for d in scenario.decoys} == set(DecoyKind)
+    assert {d.kind for d in scenario.decoys} == set(PLANNED_DECOYS)
     assert scenario.start is not None
+
+
+def test_the_issue_15_drills_hold_a_plateau_and_cover_the_hand_written_decoys() -> None:
+    flood, pumping = (load_scenario(packaged_scenario(n)) for n in ("flood-12h", "pumping-station-1hz"))
+    [plateau] = flood.incidents
+    assert plateau.plateau_until is not None and plateau.plateau_until - plateau.peak == timedelta(hours=12)
+    kinds = {d.kind for d in flood.decoys + pumping.decoys}
+    assert kinds == set(DecoyKind) - set(PLANNED_DECOYS) == {DecoyKind.NEW_DEVICE, DecoyKind.DRIFTING_NOISE}
+    assert pumping.tick == timedelta(seconds=1)
 
 
 def test_the_fifty_community_drill_has_fifty_communities_and_its_incidents_do_not_share_them() -> None:

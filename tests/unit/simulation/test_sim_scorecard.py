@@ -169,3 +169,47 @@ def test_the_printed_card_names_every_incident_decoy_and_verdict() -> None:
     assert "hit" in text and "±1" in text and "miss" in text and "MISS" in text
     assert "at the exact tier, in time: 0/2" in text and "within ± 1 tier, in time: 1/2" in text
     assert "stuck" in text and "quiet" in text and "recall 50%" in text
+
+
+def plateau_flood() -> TrueIncident:
+    return TrueIncident(
+        id="flood", kind=IncidentKind.FLOOD, hazard=Hazard.FLOOD, communities=["c001"],
+        start=T0 + 10 * MIN, peak=T0 + 20 * MIN, plateau_until=T0 + 120 * MIN, end=T0 + 130 * MIN,
+        intensity=1.2, intensity_unit="m", expected_tier=Tier.II, max_delay_s=3600,
+    )  # fmt: skip
+
+
+def flood(
+    minute: float, tier: Tier, change: WarningChange, revision: int, warning_id: str = "f1"
+) -> RiskWarning:
+    return warning(
+        minute, tier, change, hazard=Hazard.FLOOD, revision=revision, warning_id=warning_id, opened_minute=0
+    ).model_copy(update={"opened_at": T0 + (15 if warning_id == "f1" else 100) * MIN})
+
+
+def test_a_plateau_held_open_at_one_tier_with_a_timely_all_clear_is_held() -> None:
+    revisions = [
+        flood(15, Tier.II, WarningChange.OPENED, 1),
+        flood(170, Tier.II, WarningChange.RESOLVED, 2),
+    ]
+    [graded] = score(truth([plateau_flood()]), revisions).incidents
+    assert (graded.held_share, graded.plateau_tier_changes, graded.all_clear_after_s) == (1.0, 0, 40 * 60)
+    assert graded.held is True
+    assert "warning open 100% of it, 0 tier changes, all-clear 40.0 min" in format_scorecard(
+        score(truth([plateau_flood()]), revisions)
+    )
+
+
+def test_a_plateau_whose_warning_lapsed_or_was_never_cleared_is_not_held() -> None:
+    lapsed = [
+        flood(15, Tier.II, WarningChange.OPENED, 1),
+        flood(60, Tier.II, WarningChange.RESOLVED, 2),  # resolved as the model learned the flood
+        flood(100, Tier.III, WarningChange.OPENED, 1, warning_id="f2"),
+        flood(140, Tier.III, WarningChange.RESOLVED, 2, warning_id="f2"),
+    ]
+    [graded] = score(truth([plateau_flood()]), lapsed).incidents
+    assert graded.held_share == pytest.approx(60 / 100) and graded.held is False
+    never_cleared = [flood(15, Tier.II, WarningChange.OPENED, 1)]
+    [open_end] = score(truth([plateau_flood()]), never_cleared).incidents
+    assert (open_end.held_share, open_end.all_clear_after_s, open_end.held) == (1.0, None, False)
+    assert score(truth([gas()]), []).incidents[0].held is None, "no plateau, no holding grade"
