@@ -21,6 +21,9 @@ what its scores may say. Three rules (DESIGN.md, "What a warning must mean"):
   pre-incident baseline. A warning therefore ends because readings came back,
   never because the model adapted. Accepting a new normal is an operator's
   decision (not built here); a series that never comes back stays frozen.
+  Only a model of unknown meaning (``max_freeze``: a generic device) learns
+  one reading each time a freeze has lasted that long, so a lasting new level
+  is followed slowly while its warning stays open.
 * **Rules that work at any rate.** ``freeze`` and ``exit`` are
   :class:`~detectors.dwell.Dwell` rules counting readings and time, whichever
   is longer. A deviation's evidence is not delayed: the assessment's ladder
