@@ -33,7 +33,7 @@ import numpy as np
 from detectors.base import Detector, DeviceDetector, Direction, Score
 from detectors.combination import MostSurprising
 from detectors.drift import AdwinShift, PageHinkleyShift
-from detectors.ensemble import PerMetricDevice, default_detector
+from detectors.ensemble import PerMetricDevice, SeriesModel, default_detector, default_device
 from detectors.ewma import EwmaZScore
 from detectors.multiscale import MultiScaleLevel
 from detectors.seasonal import DailyProfile
@@ -207,6 +207,7 @@ CONFORMING_DETECTORS: dict[str, Callable[[], Detector]] = {
     "default_water_level": lambda: default_detector("water_level", direction=Direction.UP, min_spread=0.02),
     "novelty_or_level": lambda: MostSurprising(MultiScaleLevel(), EwmaZScore()),
     "per_metric_device": lambda: DeviceAsSeries(PerMetricDevice()),
+    "held_device_level": lambda: DeviceAsSeries(default_device(SeriesModel(), metrics=2)),
     "daily_profile": DailyProfile,
     "page_hinkley": PageHinkleyShift,
     "adwin": AdwinShift,

@@ -6,7 +6,9 @@ copy is written to OUT at the same relative path (see
 :mod:`detectors.evaluation.replay_io` for the file rules). Every metric's model
 is the one the live worker gives a series of sensor type ``--kind``, built
 from the same settings by the same function
-(:func:`pipeline.live_detector.live_series_model`). ``alert`` is 1 where the
+(:func:`pipeline.live_detector.live_series_model`), except that a generic file
+with several metrics is judged as one device, all metrics together
+(:func:`detectors.ensemble.default_device`), which the worker does not do yet. ``alert`` is 1 where the
 pipeline would emit a warning (opened or escalated), with the assessment's own
 tier cut-offs and resolve delay: nothing is tuned on labels. ``active`` is 1
 while that warning is open. ``--train-rows N`` learns the first N rows of each
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from detectors.base import Score
-from detectors.ensemble import GENERIC, PerMetricDevice
+from detectors.ensemble import GENERIC, default_device
 from detectors.evaluation.nab_io import load_windows
 from detectors.evaluation.replay import PolicyStep, ReplayResult, replay
 from detectors.evaluation.replay_io import DeviceTable, csv_files, read_device_table, write_scored_table
@@ -164,7 +166,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     ignore = {name.strip() for name in args.ignore_columns.split(",") if name.strip()}
     windows = load_windows(Path(args.labels)) if args.labels else {}
     series_model = live_series_model(settings, args.kind)
-    model = f"{series_model.build().kind}/replay"
     failed = 0
     for number, (path, key) in enumerate(files, 1):
         try:
@@ -180,8 +181,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             bar = "#" * filled + "-" * (30 - filled)
             print(f"\r[{bar}] file {number}/{len(files)} {key} {done}/{total} rows", end="", file=sys.stderr)
 
-        policy = AssessmentPolicy(settings, _series_key(key), args.kind, model)
-        device = PerMetricDevice(series_model)
+        device = default_device(series_model, len(table.metrics))
+        policy = AssessmentPolicy(settings, _series_key(key), args.kind, f"{device.kind}/replay")
         result = replay(table.timestamps, table.metrics, device, policy, progress, train_rows=args.train_rows)
         target = out / key
         write_scored_table(target, table, result)

@@ -1,5 +1,6 @@
 """The live sensor path, replayed: a lasting flood keeps its warning until the level is back,
-and fresh series of autocorrelated, drifting noise open none, at 1 s, 1 min and 1 h spacing."""
+and fresh series of autocorrelated, drifting noise open none, at 1 s, 1 min and 1 h spacing;
+nor does a fresh generic device whose metrics are such noise."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from detectors.ensemble import PerMetricDevice
+from detectors.ensemble import PerMetricDevice, SeriesModel, default_device
 from detectors.evaluation.replay import ReplayResult, replay
 from pipeline.commands.replay import AssessmentPolicy
 from pipeline.config import Settings
@@ -46,7 +47,11 @@ def test_a_12_hour_flood_plateau_keeps_its_warning_and_resolves_when_the_level_i
 
 def drifting_noise(kind: SensorType, seed: int, n: int = 3_000) -> np.ndarray:
     """AR(1) noise (phi 0.95) of 3 noise floors and a drift of 10 floors over the series."""
-    floor = SENSOR_PROFILES[kind].min_spread
+    return drifting(SENSOR_PROFILES[kind].min_spread, seed, n)
+
+
+def drifting(floor: float, seed: int, n: int = 3_000) -> np.ndarray:
+    """AR(1) noise (phi 0.95) of 3 ``floor`` and a drift of 10 ``floor`` over the series."""
     rng = np.random.default_rng(seed)
     shocks = rng.normal(0.0, 3.0 * floor * np.sqrt(1 - 0.95**2), n)
     noise = np.zeros(n)
@@ -59,4 +64,15 @@ def drifting_noise(kind: SensorType, seed: int, n: int = 3_000) -> np.ndarray:
 @pytest.mark.parametrize("kind", [SensorType.WATER_LEVEL, SensorType.PM25, SensorType.GAS_CH4])
 def test_fresh_drifting_autocorrelated_noise_opens_no_warning(kind: SensorType, step: timedelta) -> None:
     opened = [openings(replayed(kind.value, drifting_noise(kind, seed), step)) for seed in range(3)]
+    assert opened == [0, 0, 0]
+
+
+@pytest.mark.parametrize("step", [timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)], ids=str)
+def test_a_fresh_generic_device_of_drifting_autocorrelated_noise_opens_no_warning(step: timedelta) -> None:
+    stamps = [T0 + i * step for i in range(3_000)]
+    opened = []
+    for seed in range(3):
+        metrics = {"a": drifting(1.0, seed), "b": drifting(0.1, seed + 10), "c": drifting(5.0, seed + 20)}
+        policy = AssessmentPolicy(Settings(), "c1/d1/pump", "generic", "test")
+        opened.append(openings(replay(stamps, metrics, default_device(SeriesModel(), len(metrics)), policy)))
     assert opened == [0, 0, 0]
