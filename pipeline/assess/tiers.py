@@ -20,9 +20,12 @@ says how the tier moved. Rules, in order:
   serious such tier is taken at once (a jump skips tiers).
 * **Warm-up cap**: while the evidence comes from models still warming up the
   ladder does not go above IV.
-* **Exit, hysteresis and dwell**: the tier drops one step after the inputs have
-  graded below it for ``exit_dwell_s`` and ``exit_n`` inputs (graded by the lower
-  exit thresholds and the impact one step up, :meth:`TierPolicy.grade`); the next
+* **Exit, hysteresis and dwell**: after the inputs have graded below the tier
+  for ``exit_dwell_s`` and ``exit_n`` inputs (graded by the lower exit thresholds
+  and the impact one step up, :meth:`TierPolicy.grade`), the tier drops to the
+  highest grade they held in that dwell, and the warning is lifted when they held
+  none: a hazard that is over ends, rather than being walked down through tiers
+  the evidence no longer shows (each step a notice to the responders). A further
   step needs another full dwell.
 * **Flapping**: ``flap_max_reversals`` reversals of direction (a rise after a
   fall, or a fall after a rise) within ``flap_window_s`` mark the ladder
@@ -123,9 +126,10 @@ class TierPolicy(BaseModel):
     as it does by readings alone, while a 1 Hz series needs a minute-long rise, not a
     two-second blip. 0 counts readings only."""
     exit_dwell_s: Annotated[float, Field(gt=0)] = 300.0
-    """5 minutes below the exit threshold per step down: about five readings of a
-    60-second sensor, longer than the lull between two waves of a storm, and red →
-    resolved takes 20 minutes, which an emergency office accepts for an all-clear."""
+    """5 minutes below the tier's exit threshold per step down: about five readings of a
+    60-second sensor, longer than the lull between two waves of a storm; red whose
+    evidence is gone is lifted after these 5 minutes, and one that falls part way steps to
+    the tier its evidence still holds, each step a further dwell."""
     exit_n: Annotated[int, Field(ge=1, le=100)] = 5
     """And at least 5 inputs below it (the first one included): on a 1-minute series the
     5 minutes rule (6 inputs), on an hourly one a step down needs 5 readings (4 hours after
@@ -236,6 +240,8 @@ class LadderState(BaseModel):
     """When the inputs started to grade below the current tier (by the exit thresholds) and stayed there."""
     below_count: int = 0
     """How many inputs have graded below it since then."""
+    below_peak: Annotated[int, Field(ge=0, le=4)] = 0
+    """The highest grade (by the exit thresholds) of those inputs: the tier a step down goes to."""
     changes: tuple[tuple[datetime, int], ...] = ()
     """Tier changes inside the flap window: (event time, +1 for a rise or -1 for a fall)."""
     flapping: bool = False
@@ -309,11 +315,6 @@ def _reversals(changes: tuple[tuple[datetime, int], ...]) -> int:
     return sum(a[1] != b[1] for a, b in pairwise(changes))
 
 
-def _step_down(tier: Tier) -> Tier | None:
-    index = LADDER.index(tier)
-    return LADDER[index - 1] if index else None
-
-
 def advance(
     policy: TierPolicy,
     state: LadderState,
@@ -346,19 +347,24 @@ def advance(
     rearm = state.rearm and risk >= policy.exit_of(Tier.IV)
     target = None if rearm else _reached(policy, entering, max(recent_at), warming_up, corroborated)
     tier, below_since, below_count, change = state.tier, state.below_since, state.below_count, None
+    below_peak = state.below_peak
     flapping = _reversals(changes) >= policy.flap_max_reversals
     if target is not None and (tier is None or target.severity > tier.severity):
         change = WarningChange.OPENED if tier is None else WarningChange.ESCALATED
         tier, below_since, below_count = target, None, 0
     elif tier is not None and held < tier.severity:
+        below_peak = max(below_peak, held) if below_since else held
         below_since, below_count = below_since or at, below_count + 1
         dwelt = at - below_since >= policy.exit_dwell and below_count >= policy.exit_n
         if dwelt and not flapping:
-            tier = _step_down(tier)
+            tier = LADDER[below_peak - 1] if below_peak else None
             change = WarningChange.RESOLVED if tier is None else WarningChange.DE_ESCALATED
-            below_since, below_count = (at, 1) if tier is not None and held < tier.severity else (None, 0)
+            if tier is not None and held < tier.severity:
+                below_since, below_count, below_peak = at, 1, held
+            else:
+                below_since, below_count, below_peak = None, 0, 0
     elif tier is not None:
-        below_since, below_count = None, 0
+        below_since, below_count, below_peak = None, 0, 0
     if change is not None:
         rise = change in (WarningChange.OPENED, WarningChange.ESCALATED)
         changes = (*changes, (at, 1 if rise else -1))
@@ -370,6 +376,7 @@ def advance(
         entering_since=entering,
         below_since=below_since,
         below_count=below_count,
+        below_peak=below_peak,
         changes=changes,
         flapping=flapping,
         last_at=at,

@@ -46,7 +46,7 @@ def test_conformance_catches_a_ladder_that_steps_down_without_dwell(monkeypatch:
         )  # type: ignore[arg-type]
 
     monkeypatch.setattr(assessor_module, "advance", hasty)
-    with pytest.raises(AssertionError, match="recovery: stepped down faster"):
+    with pytest.raises(AssertionError, match="recovery: lifted before one exit dwell"):
         check_policy(TierPolicy())
 
 

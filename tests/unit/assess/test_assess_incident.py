@@ -153,10 +153,8 @@ def test_the_incident_reads_back_as_one_warning_with_the_expected_tiers() -> Non
         (WarningChange.ESCALATED, Tier.II),
         (WarningChange.ESCALATED, Tier.I),
         (WarningChange.ACKNOWLEDGED, Tier.I),
-        (WarningChange.DE_ESCALATED, Tier.II),
-        (WarningChange.DE_ESCALATED, Tier.III),
-        (WarningChange.DE_ESCALATED, Tier.IV),
-        (WarningChange.RESOLVED, Tier.IV),
+        (WarningChange.DE_ESCALATED, Tier.III),  # the falling water's last readings held III
+        (WarningChange.RESOLVED, Tier.III),
     ]
     red = community[3]
     assert {e.source for e in red.evidence} == {"sensor", "report"}, "red rests on sensors and reports"
@@ -165,10 +163,8 @@ def test_the_incident_reads_back_as_one_warning_with_the_expected_tiers() -> Non
         (WarningChange.OPENED, Tier.III),
         (WarningChange.ESCALATED, Tier.II),
         (WarningChange.ESCALATED, Tier.I),
-        (WarningChange.DE_ESCALATED, Tier.II),
         (WarningChange.DE_ESCALATED, Tier.III),
-        (WarningChange.DE_ESCALATED, Tier.IV),
-        (WarningChange.RESOLVED, Tier.IV),
+        (WarningChange.RESOLVED, Tier.III),
     ]
     assert district[0].covers == ("hillview", "riverside")
     assert community[0].warning_id in district[0].linked_warning_ids
@@ -191,7 +187,7 @@ def test_every_step_renders_as_valid_cap() -> None:
         assert cap_rule_problems(document) == []
     riverside = [d for d, e in zip(documents, events, strict=True) if e.warning.community_id == "riverside"]
     msg_types = [d.split("<msgType>")[1].split("<")[0] for d in riverside]
-    assert msg_types == ["Alert"] + ["Update"] * 7 + ["Cancel"]
+    assert msg_types == ["Alert"] + ["Update"] * 5 + ["Cancel"]
     red = riverside[3]
     assert "<severity>Extreme</severity>" in red and "<value>I;red</value>" in red
     assert "<certainty>Observed</certainty>" in red and "<geocode><valueName>CN_DIVISION_CODE" in red

@@ -79,14 +79,17 @@ def test_never_two_open_warnings_and_revisions_never_go_back(
 
 @settings(max_examples=60, deadline=None)
 @given(steps)
-def test_the_tier_moves_down_one_step_per_exit_dwell(steps_: list[tuple[float, int, int, bool]]) -> None:
+def test_the_tier_moves_down_only_after_an_exit_dwell(steps_: list[tuple[float, int, int, bool]]) -> None:
     run = drive(steps_)
     for events in by_episode(run.events).values():
         for before, after in itertools.pairwise(events):
             if after.warning.change not in DOWN:
                 continue
             drop = before.warning.tier.severity - after.warning.tier.severity
-            assert drop == (0 if after.warning.change is WarningChange.RESOLVED else 1)
+            if after.warning.change is WarningChange.RESOLVED:
+                assert drop == 0  # a resolution keeps the last tier
+            else:
+                assert drop >= 1  # to the tier the dwell's inputs still held, maybe skipping some
             last_move = max(
                 e.warning.updated_at
                 for e in events[: events.index(after)]
