@@ -39,7 +39,8 @@ def revisions_of(settings: Settings, bootstrap: str, warning_id: str) -> list[Ri
     from pipeline.topics import TopicNames
 
     found: dict[int, RiskWarning] = {}
-    for record in asyncio.run(read_to_end(bootstrap, TopicNames.from_settings(settings).warnings)):
+    topic = TopicNames.from_settings(settings).warnings
+    for record in asyncio.run(read_to_end(bootstrap, topic, security=settings.kafka)):
         try:
             warning = RiskWarning.model_validate_json(record.value or b"")
         except ValidationError:
