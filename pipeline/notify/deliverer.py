@@ -3,15 +3,17 @@
 Why one task per recipient: a dead endpoint retried with growing backoff, or an
 SMTP server that answers slowly, holds up only the messages of that recipient;
 every other recipient's task keeps sending. Within one recipient messages go in
-order, at most ``rate_per_minute``. Every attempt is recorded (``record``) before
-the next starts, and a message counts as finished (``Job.finished``) only once
-its final outcome is recorded, so input offsets are committed after the outcome.
+order, at most ``rate_per_minute`` in any minute (:class:`RateLimit`). Every attempt
+is recorded (``record``) before the next starts, and a message counts as finished
+(``Job.finished``) only once its final outcome is recorded, so input offsets are
+committed after the outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,7 @@ from typing import Protocol
 
 from pipeline.notify.deliveries import DeliveryRecord, Outcome
 from pipeline.notify.messages import Message
+from pipeline.notify.rate import RateLimit
 from pipeline.notify.settings import NotifySettings
 from pipeline.notify.transport import DeliveryFailed
 
@@ -57,11 +60,18 @@ class Deliverer:
         transport: Transport,
         record: Callable[[DeliveryRecord], Awaitable[None]],
         now: Callable[[], datetime],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``now`` stamps the records; ``clock`` (seconds) and ``sleep`` pace the rate limit and
+        the retries, so tests can stand in for time."""
         self.settings = settings
         self.transport = transport
         self.record = record
         self.now = now
+        self.clock = clock
+        self.sleep = sleep
         self._queues: dict[str, asyncio.Queue[Job]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.in_flight: set[str] = set()
@@ -83,19 +93,16 @@ class Deliverer:
 
     async def _run(self, recipient: str) -> None:
         queue = self._queues[recipient]
-        interval = 60.0 / self.settings.rate_per_minute
-        loop = asyncio.get_running_loop()
-        next_slot = loop.time()
+        limit = RateLimit(self.settings.rate_per_minute)
         while True:
             job = await queue.get()
-            await asyncio.sleep(max(0.0, next_slot - loop.time()))
+            await self.sleep(limit.wait(self.clock()))
+            limit.taken(self.clock())
             try:
                 await self._deliver(job)
             except Exception:  # a bug must not silence this recipient for good
                 log.exception("delivering %s failed unexpectedly; it stays uncommitted", job.message.key)
                 continue
-            finally:
-                next_slot = loop.time() + interval
             self.in_flight.discard(job.message.key)
             job.finished()
 
@@ -112,7 +119,7 @@ class Deliverer:
                 if last:
                     log.warning("gave up on %s after %d attempt(s): %s", message.key, attempt, failure)
                     return
-                await asyncio.sleep(backoff(self.settings, attempt))
+                await self.sleep(backoff(self.settings, attempt))
             else:
                 await self.record(self._outcome(message, Outcome.DELIVERED, attempt, None))
                 return
