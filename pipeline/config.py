@@ -21,13 +21,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from pipeline.alerting.settings import AlertmanagerSettings
+from pipeline.alerting.settings import AlertmanagerSettings, base_url
 from pipeline.assess.config import AssessmentConfig
 from pipeline.decoding import DecodeLimits
 from pipeline.http_ingest import IngestToken
 from pipeline.kafka_security import KafkaSecurity
 from pipeline.mqtt_bridge import MqttSettings
-from pipeline.notify.settings import NotifySettings
+from pipeline.notify.settings import DEFAULT_CONSOLE_URL, NotifySettings
 from schemas.types import IDENTIFIER_PATTERN
 
 
@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     data_dir: Path = Path("./riskwatch-data")
+    public_url: str | None = Field(
+        default=None,
+        description="The workers' web address as operators and people's phones reach it: the base of "
+        "the links in alerts and of acknowledgement links. RISKWATCH_ALERTMANAGER_CONSOLE_URL and "
+        "RISKWATCH_NOTIFY_CONSOLE_URL override it for one of them.",
+    )
 
     # --- input validation ------------------------------------------------------------------
     max_message_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 1024 * 1024
@@ -124,12 +130,29 @@ class Settings(BaseSettings):
         "what changed.",
     )
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else base_url(value)
+
     @field_validator("state_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < 16:
             raise ValueError("must be at least 16 bytes long")
         return value
+
+    @property
+    def alert_links_url(self) -> str:
+        """Base of the console and CAP links in alerts: Alertmanager's own setting, else the public
+        address, else this worker's web server."""
+        return self.alertmanager.console_url or self.public_url or f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def ack_links_url(self) -> str:
+        """Base of acknowledgement links: notify's own setting, else the public address, else a
+        worker on this machine."""
+        return self.notify.console_url or self.public_url or DEFAULT_CONSOLE_URL
 
     @property
     def decode_limits(self) -> DecodeLimits:

@@ -94,7 +94,7 @@ def run_demo(
         for url in settings.alertmanager.urls:
             print(f"alertmanager: warnings pushed to {url} (RISKWATCH_ALERTMANAGER_URL)")
         if roster:
-            if "console_url" not in settings.notify.model_fields_set:
+            if settings.notify.console_url is None and settings.public_url is None:
                 notify = settings.notify.model_copy(update={"console_url": worker.base_url})
                 settings = settings.model_copy(update={"notify": notify})
             write_roster(settings, bootstrap, [(entry.id, entry) for entry in roster])

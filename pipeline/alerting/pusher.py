@@ -154,7 +154,7 @@ def install_alertmanager(
     config = settings.alertmanager
     if not config.urls:
         return WarningAlerts(revise=_nothing, replayed=_nothing, refresh=_nothing)
-    links = AlertLinks(config.console_url or f"http://{settings.web_host}:{settings.web_port}")
+    links = AlertLinks(settings.alert_links_url)
     book = AlertBook(
         settings.assessment, links, timedelta(seconds=config.resend_interval_s * LIFETIME_RESENDS)
     )

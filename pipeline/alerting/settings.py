@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _base_url(url: str) -> str:
+def base_url(url: str) -> str:
     """``url`` without a trailing slash; a ValueError unless it is http(s) with a host."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -37,7 +37,7 @@ class AlertmanagerSettings(BaseSettings):
     console_url: str | None = Field(
         default=None,
         description="The worker's web address as operators reach it, for the alerts' links "
-        "(console, CAP). Unset: http://<web_host>:<web_port>.",
+        "(console, CAP). Unset: RISKWATCH_PUBLIC_URL, else http://<web_host>:<web_port>.",
     )
     resend_interval_s: Annotated[float, Field(gt=0, le=600)] = Field(
         default=60.0,
@@ -56,12 +56,12 @@ class AlertmanagerSettings(BaseSettings):
     def _urls(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        return ",".join(_base_url(part) for part in value.split(","))
+        return ",".join(base_url(part) for part in value.split(","))
 
     @field_validator("console_url")
     @classmethod
     def _console_url(cls, value: str | None) -> str | None:
-        return None if value is None or not value.strip() else _base_url(value)
+        return None if value is None or not value.strip() else base_url(value)
 
     @property
     def urls(self) -> tuple[str, ...]:

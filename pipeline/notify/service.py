@@ -63,7 +63,7 @@ def ack_url(settings: Settings, key: bytes, notification: Notification, recipien
         expiry(datetime.now(UTC), settings.notify.ack_ttl_s),
         recipient.name,
     )
-    return f"{settings.notify.console_url.rstrip('/')}/ack/{issue_token(key, claim)}"
+    return f"{settings.ack_links_url.rstrip('/')}/ack/{issue_token(key, claim)}"
 
 
 class _Forget(ConsumerRebalanceListener):  # type: ignore[misc]

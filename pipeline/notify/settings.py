@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.secret_types import Secret
 
+DEFAULT_CONSOLE_URL = "http://127.0.0.1:6066"
+"""Where acknowledgement links point when no address is configured: a worker on this machine."""
+
 
 class NotifySettings(BaseSettings):
     """Where ``notify`` serves its metrics, how it reaches people, and how links are signed."""
@@ -21,8 +24,9 @@ class NotifySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 6070
     """``GET /metrics`` of the notify process."""
-    console_url: str = "http://127.0.0.1:6066"
-    """A worker's web server as people's phones reach it: acknowledgement links point there."""
+    console_url: str | None = None
+    """A worker's web server as people's phones reach it: acknowledgement links point there.
+    Unset: ``RISKWATCH_PUBLIC_URL``, else :data:`DEFAULT_CONSOLE_URL`."""
     ack_key: Secret | None = None
     """HMAC key (>= 16 bytes) of acknowledgement links, shared by ``notify`` and the workers.
     Unset: ``<data_dir>/ack.key``, made on first use (one machine only)."""

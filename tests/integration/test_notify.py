@@ -189,7 +189,7 @@ def test_webhook_robot_and_email_are_delivered_and_recorded(
     body = json.loads(hook.body)
     assert body["idempotency_key"] == f"{warning_id}:1:opened:0:hook" == hook.headers["Idempotency-Key"]
     assert body["notification"]["warning_id"] == warning_id
-    assert body["ack_url"].startswith(f"{settings.notify.console_url}/ack/")
+    assert body["ack_url"].startswith(f"{settings.ack_links_url}/ack/")
     (ding,) = receiver.received("/robot/ding")
     payload = json.loads(ding.body)
     assert payload["msgtype"] == "markdown" and warning_id in payload["markdown"]["text"]
