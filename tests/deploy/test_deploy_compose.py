@@ -25,19 +25,27 @@ from pipeline.topics import TopicNames
 
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices", "roster")  # the compacted ones
+KEYS = {
+    "RISKWATCH_STATE_KEY": "compose-test-state-key-0123",
+    "RISKWATCH_NOTIFY_ACK_KEY": "compose-test-ack-key-0123",
+}
+"""The shared keys the file takes from the environment of ``docker compose up``."""
 
 
 def compose_config(
-    docker_compose: str, *options: str, file: Path = COMPOSE_FILE
+    docker_compose: str, *options: str, file: Path = COMPOSE_FILE, keys: dict[str, str] = KEYS
 ) -> subprocess.CompletedProcess[str]:
-    """``docker-compose -f FILE [OPTIONS] config [-q]``: options before ``config``, ``-q`` after it."""
+    """``docker-compose -f FILE [OPTIONS] config [-q]``: options before ``config``, ``-q`` after it;
+    ``keys`` in its environment (and no other ``RISKWATCH_*`` of the caller's)."""
     global_options = [o for o in options if o != "-q"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RISKWATCH_")} | keys
     return subprocess.run(
         [docker_compose, "-f", str(file), *global_options, "config", *(["-q"] if "-q" in options else [])],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
+        env=environment,
     )
 
 
@@ -50,12 +58,12 @@ def resolved(docker_compose: str) -> dict[str, Any]:
     return config
 
 
-def workers(resolved: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Worker service name → its environment."""
+def workers(resolved: dict[str, Any], command: str = "worker") -> dict[str, dict[str, str]]:
+    """Service name → its environment, of every service running ``riskwatch COMMAND``."""
     return {
         name: service["environment"]
         for name, service in resolved["services"].items()
-        if service.get("command") == ["worker"]
+        if service.get("command") == [command]
     }
 
 
@@ -193,4 +201,38 @@ def test_every_worker_pushes_to_the_compose_alertmanager_with_links_that_open_fr
     for name, environment in workers(resolved).items():
         settings = settings_of(environment, monkeypatch)
         assert settings.alertmanager.urls == ("http://alertmanager:9093",), name
-        assert settings.alertmanager.console_url == f"http://localhost:{settings.web_port}", name
+        assert settings.alert_links_url == f"http://localhost:{settings.web_port}", name
+
+
+def test_the_stack_will_not_start_without_the_shared_keys(docker_compose: str) -> None:
+    for missing in KEYS:
+        result = compose_config(docker_compose, "-q", keys={k: v for k, v in KEYS.items() if k != missing})
+        assert result.returncode != 0 and missing in result.stderr, missing
+
+
+def test_notify_shares_the_workers_broker_topics_and_ack_key_and_links_to_a_worker(
+    resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (environment,) = workers(resolved, "notify").values()
+    notify = settings_of(environment, monkeypatch)
+    found = [settings_of(env, monkeypatch) for env in workers(resolved).values()]
+    for worker in found:
+        shared = ("bootstrap_servers", "app_id", "topic_prefix", "partitions", "replication_factor")
+        assert [getattr(notify, name) for name in shared] == [getattr(worker, name) for name in shared]
+        assert notify.notify.ack_key is not None and worker.notify.ack_key is not None
+        assert notify.notify.ack_key.get_secret_value() == worker.notify.ack_key.get_secret_value()
+    assert notify.notify.ack_key.get_secret_value() == KEYS["RISKWATCH_NOTIFY_ACK_KEY"]
+    assert notify.ack_links_url in {f"http://localhost:{w.web_port}" for w in found}
+    assert notify.notify.host == "0.0.0.0"
+    port = notify.notify.port
+    assert f"127.0.0.1:{port}:{port}/tcp" in resolved["services"]["notify"]["ports"]
+    config = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    job = next(job for job in config["scrape_configs"] if job["job_name"] == "riskwatch-notify")
+    assert job["static_configs"] == [{"targets": [f"notify:{port}"]}]
+    healthcheck = " ".join(resolved["services"]["notify"]["healthcheck"]["test"])
+    assert f"127.0.0.1:{port}/metrics" in healthcheck and "riskwatch_notify_ready 1.0" in healthcheck
+
+
+def test_workers_share_one_checkpoint_key(resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = {settings_of(env, monkeypatch).state_key for env in workers(resolved).values()}
+    assert {k.get_secret_value() if k else None for k in keys} == {KEYS["RISKWATCH_STATE_KEY"]}
