@@ -37,8 +37,14 @@ def resources() -> tuple[dict[str, Any], ...]:
     return tuple(doc for path in manifest_files() for doc in load_yaml_documents(path))
 
 
-def only(kind: str) -> dict[str, Any]:
-    (found,) = [r for r in resources() if r["kind"] == kind]
+def only(kind: str, component: str | None = None) -> dict[str, Any]:
+    """The one resource of ``kind`` (of ``component``, its ``app.kubernetes.io/component`` label)."""
+    (found,) = [
+        r
+        for r in resources()
+        if r["kind"] == kind
+        and component in (None, r["metadata"].get("labels", {}).get("app.kubernetes.io/component"))
+    ]
     return found
 
 
@@ -93,7 +99,7 @@ def test_kustomization_lists_every_manifest() -> None:
 
 
 def worker_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    data = only("ConfigMap")["data"]
+    data = only("ConfigMap", "worker")["data"]
     assert set(data) - setting_names() == set(), "unknown RISKWATCH_* names are silently ignored at run time"
     for key, value in data.items():
         monkeypatch.setenv(key, value)
@@ -116,7 +122,7 @@ def test_topics_partitions_and_autoscaling_agree(monkeypatch: pytest.MonkeyPatch
     assert trigger["metadata"]["consumerGroup"] == settings.app_id
     assert trigger["metadata"]["allowIdleConsumers"] == "false"
     assert trigger["metadata"]["topic"] in {t["spec"]["topicName"] for t in topics()}
-    assert scaled["scaleTargetRef"]["name"] == only("Deployment")["metadata"]["name"]
+    assert scaled["scaleTargetRef"]["name"] == only("Deployment", "worker")["metadata"]["name"]
 
 
 def test_state_topics_are_compacted_and_every_topic_exists(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,7 +151,7 @@ def test_kafka_offers_scram_and_every_user_uses_it() -> None:
 
 def test_workers_are_probed_sized_and_selected_consistently(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = worker_settings(monkeypatch)
-    deployment = only("Deployment")
+    deployment = only("Deployment", "worker")
     pod = deployment["spec"]["template"]
     labels = pod["metadata"]["labels"]
     (container,) = pod["spec"]["containers"]
@@ -158,17 +164,70 @@ def test_workers_are_probed_sized_and_selected_consistently(monkeypatch: pytest.
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     assert str(settings.data_dir) in {m["mountPath"] for m in container["volumeMounts"]}
     for kind in ("PodDisruptionBudget", "PodMonitor"):
-        assert only(kind)["spec"]["selector"]["matchLabels"].items() <= labels.items(), kind
+        assert only(kind, "worker")["spec"]["selector"]["matchLabels"].items() <= labels.items(), kind
     assert only("Service")["spec"]["selector"].items() <= labels.items()
-    assert only("PodMonitor")["spec"]["podMetricsEndpoints"][0]["port"] == container["ports"][0]["name"]
+    podmonitor = only("PodMonitor", "worker")
+    assert podmonitor["spec"]["podMetricsEndpoints"][0]["port"] == container["ports"][0]["name"]
 
 
 def test_workers_push_to_every_alertmanager_of_the_pair_and_link_through_the_service(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = worker_settings(monkeypatch).alertmanager
-    assert len(settings.urls) == 2 and all(url.endswith(":9093") for url in settings.urls)
+    settings = worker_settings(monkeypatch)
+    urls = settings.alertmanager.urls
+    assert len(urls) == 2 and all(url.endswith(":9093") for url in urls)
     service = only("Service")
     port = service["spec"]["ports"][0]["port"]
     host = f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
-    assert settings.console_url == f"http://{host}:{port}"
+    assert settings.alert_links_url == settings.ack_links_url == f"http://{host}:{port}"
+
+
+def container_of(component: str) -> dict[str, Any]:
+    (container,) = only("Deployment", component)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def secret_refs(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Variable → (Secret, key) of every variable the container takes from a Secret."""
+    return {
+        env["name"]: (ref["name"], ref["key"])
+        for env in container.get("env", [])
+        if (ref := env.get("valueFrom", {}).get("secretKeyRef"))
+    }
+
+
+def test_notify_and_the_workers_share_one_ack_key_and_the_workers_one_state_key() -> None:
+    worker, notify = secret_refs(container_of("worker")), secret_refs(container_of("notify"))
+    assert notify["RISKWATCH_NOTIFY_ACK_KEY"] == worker["RISKWATCH_NOTIFY_ACK_KEY"]
+    assert "RISKWATCH_STATE_KEY" in worker, "workers taking over partitions must share one checkpoint key"
+    assert set(worker) | set(notify) <= setting_names()
+
+
+def test_notify_runs_with_the_workers_settings_and_is_scraped_and_probed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container = container_of("notify")
+    assert callable(build_parser().parse_args(container["args"]).run)
+    assert container["args"] == ["notify"]
+    sources = [source["configMapRef"]["name"] for source in container["envFrom"]]
+    maps = {r["metadata"]["name"]: r["data"] for r in resources() if r["kind"] == "ConfigMap"}
+    assert sources[0] == only("ConfigMap", "worker")["metadata"]["name"], "broker and topics as the workers'"
+    for name in sources:  # later sources win, as in Kubernetes
+        assert set(maps[name]) - setting_names() == set(), f"{name}: unknown names are ignored at run time"
+        for key, value in maps[name].items():
+            monkeypatch.setenv(key, value)
+    settings = Settings().notify
+    (port,) = container["ports"]
+    assert settings.host == "0.0.0.0" and port["containerPort"] == settings.port
+    probe = " ".join(container["readinessProbe"]["exec"]["command"])
+    assert f"127.0.0.1:{settings.port}/metrics" in probe and "riskwatch_notify_ready 1.0" in probe
+    pod = only("Deployment", "notify")["spec"]["template"]
+    monitor = only("PodMonitor", "notify")["spec"]
+    assert monitor["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert monitor["podMetricsEndpoints"][0]["port"] == port["name"]
+    worker_pod = only("Deployment", "worker")["spec"]["template"]["metadata"]["labels"]
+    for kind in ("PodDisruptionBudget", "PodMonitor", "Service"):
+        spec = only(kind, "worker")["spec"]
+        selector = spec["selector"].get("matchLabels", spec["selector"])
+        assert not selector.items() <= pod["metadata"]["labels"].items(), f"{kind} must not pick notify"
+        assert selector.items() <= worker_pod.items()
