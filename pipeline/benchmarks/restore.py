@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from detectors.hold import CALIBRATION_READINGS
 from pipeline.checkpoint import DetectorCheckpoints, StateRecord
+from pipeline.checkpoint_generations import CheckpointMarker, marker_key
 from pipeline.config import Settings
 from pipeline.kafka_admin import ensure_topics
 from pipeline.metrics_scrape import scrape, total
@@ -80,13 +81,23 @@ def checkpoint_records(
     return books.take()
 
 
-async def _write(bootstrap: str, topic: str, records: Sequence[StateRecord]) -> None:
-    """Send the records as the worker's checkpoint timer does: key = series, to the record's partition."""
+async def _write(bootstrap: str, topics: TopicNames, records: Sequence[StateRecord], partitions: int) -> None:
+    """Send the records as the worker's checkpoint timer does: key = series, to the record's
+    partition; then each partition's marker into both state topics, which completes the
+    generation (without it a worker restores nothing: :mod:`pipeline.checkpoint_generations`)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
     await producer.start()
     try:
         for record in records:
-            await producer.send(topic, key=record.key.encode(), value=record.blob, partition=record.partition)
+            await producer.send(
+                topics.detector_state, key=record.key.encode(), value=record.blob, partition=record.partition
+            )
+        marker = CheckpointMarker(generation=1, resume_at={}).encode()
+        for partition in range(partitions):
+            for topic in (topics.detector_state, topics.warnings_state):
+                await producer.send(
+                    topic, key=marker_key(partition).encode(), value=marker, partition=partition
+                )
         await producer.flush()
     finally:
         await producer.stop()
@@ -99,7 +110,8 @@ def restore_ready_time(bootstrap: str, settings: Settings, series: int, data_dir
     ensure_topics(worker_settings, bootstrap)
     started = time.monotonic()
     records = checkpoint_records(worker_settings, STATE_KEY.encode(), series, worker_settings.partitions)
-    asyncio.run(_write(bootstrap, TopicNames.from_settings(worker_settings).detector_state, records))
+    topics = TopicNames.from_settings(worker_settings)
+    asyncio.run(_write(bootstrap, topics, records, worker_settings.partitions))
     prepare_s = time.monotonic() - started
     with WorkerProcess(worker_settings, data_dir / "bench-restore-worker.log") as worker:
         ready_s = worker.wait_ready(max(120.0, series / 500))
