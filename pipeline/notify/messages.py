@@ -70,7 +70,8 @@ def _markdown(message: Message) -> str:
 def wecom_body(message: Message) -> bytes:
     """WeCom group robot, ``msgtype`` markdown (content at most 4096 bytes).
 
-    https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明)
+    https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明; the same page as
+    https://work.weixin.qq.com/api/doc/90000/90136/91770, where the markdown type is shown)
     """
     return json.dumps(
         {"msgtype": "markdown", "markdown": {"content": _markdown(message)[:1300]}}, ensure_ascii=False
@@ -91,7 +92,9 @@ def dingtalk_body(message: Message) -> bytes:
 def feishu_body(message: Message) -> bytes:
     """Feishu custom bot, ``msg_type`` text with ``content.text``.
 
-    https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (自定义机器人使用指南)
+    https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (自定义机器人使用指南);
+    the webhook address form (``open-apis/bot/v2/hook/…``) also in Feishu's help centre,
+    https://www.feishu.cn/hc/en-US/articles/360024984973
     """
     return json.dumps(
         {"msg_type": "text", "content": {"text": f"{message.title}\n{message.text}"}}, ensure_ascii=False
