@@ -39,6 +39,14 @@ assessment's tier IV entry (5 decades): a deviation that lasts gives the
 ladder the second high reading its 2-of-3 entry needs, while a held reading
 still ranks below every undamped alarm, so a threshold tells them apart.
 
+``echo_alarm`` extends the hold to the reading right after an alarm, whatever its
+deviation: an alarm that came straight back (a one-reading anomaly, NAB's most common
+kind) then also gives the ladder its second high reading. Measured on NAB (standard
+profile, best threshold / ``alert`` column of ``riskwatch replay``): 62.52 / 54.68 without,
+62.52 / 61.53 with it (every window the alert column lost against the best threshold
+had one reading above it, and 12 of them now open a warning); holding two readings
+scored the same.
+
 >>> c = RecordCalibration(memory=10_000, quiet_after_alarm=3, floor=1.0)
 >>> for _ in range(10_000):
 ...     c.learn_one(2.0)
@@ -89,6 +97,9 @@ class RecordCalibration:
         During a quiet spell the surprise is ``max(damped, min(undamped,
         hold_decades))``: an incident that lasts keeps up to this much
         evidence. 0 (the default) damps everything.
+    echo_alarm
+        When true, the first reading of a quiet spell scores at least
+        ``hold_decades``, whatever its deviation (see the module docstring).
     """
 
     def __init__(
@@ -101,7 +112,9 @@ class RecordCalibration:
         quiet_damping: float = math.inf,
         record_decades: float = 5.0,
         hold_decades: float = 0.0,
+        echo_alarm: bool = False,
     ) -> None:
+        self.echo_alarm = echo_alarm
         self.memory = memory
         self.quiet_after_alarm = quiet_after_alarm
         self.floor = floor
@@ -125,6 +138,7 @@ class RecordCalibration:
             "quiet_damping": self.quiet_damping,
             "record_decades": self.record_decades,
             "hold_decades": self.hold_decades,
+            "echo_alarm": self.echo_alarm,
         }
 
     @property
@@ -146,6 +160,8 @@ class RecordCalibration:
         decades = (z / self.record) ** 2 * self.record_decades
         if self._quiet_left > 0:
             damped, held = decades / self.quiet_damping**2, min(decades, self.hold_decades)
+            if self.echo_alarm and self._quiet_left == self.quiet_after_alarm:
+                held = self.hold_decades
             return (held, True) if held > damped else (damped, False)
         return decades, False
 

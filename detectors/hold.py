@@ -25,7 +25,10 @@ what its scores may say. Three rules (DESIGN.md, "What a warning must mean"):
   series that never comes back stays frozen.
   Only a model of unknown meaning (``max_freeze``: a generic device) learns
   one reading each time a freeze has lasted that long, so a lasting new level
-  is followed slowly while its warning stays open.
+  is followed slowly while its warning stays open; and a model with an
+  ``observe_one`` (:class:`~detectors.device_level.DeviceLevel`) sees every
+  reading once the series is calibrated, learned or not, to accept a steady
+  step of one metric alone.
 * **Rules that work at any rate.** ``freeze`` and ``exit`` are
   :class:`~detectors.dwell.Dwell` rules counting readings and time, whichever
   is longer. A deviation's evidence is not delayed: the assessment's ladder
@@ -282,6 +285,8 @@ class HeldBaseline(Generic[Reading]):
             learn = self._hold(score.surprise, at)
         if learn:
             self.model.learn_one(value, at)
+        if self._calibrated and (observe := getattr(self.model, "observe_one", None)) is not None:
+            observe(value, at)  # a model that also watches what it may not learn (DeviceLevel)
         self._last_at = at
         self._scored = None
 

@@ -32,7 +32,12 @@ clipping 61.6 / 39.5; holding the spell's evidence at ``hold_decades`` = 5.05
 (just above tier IV's entry at 5, below any undamped alarm) 61.6 / 55.0;
 clipping the average's input at 1 or 2 records 62.6 / 52.6 and 62.5 / 55.1
 (the default); holding longer (while the deviation lasts, up to 60 readings)
-56.9 / 50.5; holding at the alarm's own surprise 42.2 / 50.5.
+56.9 / 50.5; holding at the alarm's own surprise 42.2 / 50.5. Holding the reading right
+after an alarm whatever its deviation (``echo_alarm``, which
+:func:`~detectors.ensemble.default_detector` sets for a generic series) took the alert
+column from 54.7 to 61.5 (the best threshold unchanged at 62.5): a one-reading anomaly
+gives the ladder its second high reading. It is off by default: a series with a known
+noise floor reads a spike that came straight back as its device's suspected fault.
 
 Limits: the score says how *new* a deviation is for this series, not how
 large. During the quiet spell after an alarm the evidence is the deviation
@@ -93,7 +98,7 @@ class MultiScaleLevel:
     fast_clip
         A reading enters the fast average clipped to this many record
         deviations from the level (``inf``: unclipped).
-    memory, quiet_after_alarm, quiet_damping, hold_decades
+    memory, quiet_after_alarm, quiet_damping, hold_decades, echo_alarm
         Of the :class:`~detectors.calibration.RecordCalibration`.
     record_floor
         Smallest record (in z units): a young series, whose record is still
@@ -121,6 +126,7 @@ class MultiScaleLevel:
         quiet_damping: float = 3.0,
         hold_decades: float = 5.05,
         fast_clip: float = 2.0,
+        echo_alarm: bool = False,
     ) -> None:
         self.alpha = alpha
         self.fast_alpha = fast_alpha
@@ -139,6 +145,7 @@ class MultiScaleLevel:
             margin=record_margin,
             quiet_damping=quiet_damping,
             hold_decades=hold_decades,
+            echo_alarm=echo_alarm,
         )
         self._fast_sd_factor = math.sqrt(fast_alpha / (2.0 - fast_alpha))
         self._seen = 0

@@ -98,8 +98,8 @@ def test_a_lone_spike_is_never_more_than_deviating() -> None:
 
 def test_a_lasting_new_level_is_followed_slowly_not_at_once() -> None:
     device = Device()
-    device.feed(quality(1_500))
-    shifted = device.feed(quality(GENERIC_MAX_FREEZE.readings * 20, seed=5, redox=800.0))
+    device.feed(quality(1_500))  # two metrics move: not a lone step (accepted after GENERIC_SHIFT)
+    shifted = device.feed(quality(GENERIC_MAX_FREEZE.readings * 20, seed=5, ph=8.6, redox=800.0))
     assert all(s.surprise > DEVIATING_DECADES for s in shifted[1:100]), "frozen: no silent adaptation"
     expected = [s.expected or 0.0 for s in shifted]
     assert expected[0] < expected[-1] < 800.0, "one reading a freeze period is learned"
@@ -114,3 +114,31 @@ def test_a_restored_device_keeps_its_frozen_baseline() -> None:
     restored = restore_state(save_state(device.model, key), default_device(SeriesModel(), metrics=2), key)
     assert restored.frozen
     assert restored.score_one({"ph": 8.4, "redox": 725.0}).surprise > DEVIATING_DECADES
+
+
+def test_a_steady_step_of_one_metric_alone_is_accepted_and_its_size_remembered() -> None:
+    device = Device()
+    device.feed([{**r, "flow": 700.0 + (i % 3)} for i, r in enumerate(quality(1_500))])
+    stepped = device.feed([{**r, "flow": 820.0 + (i % 3)} for i, r in enumerate(quality(120, seed=2))])
+    assert stepped[1].surprise >= DEVIATING_DECADES and stepped[1].contributor == "flow"
+    assert all(s.surprise < 1.0 for s in stepped[30:]), "the new level is accepted after 20 minutes"
+    again = device.feed([{**r, "flow": 700.0 + (i % 3)} for i, r in enumerate(quality(60, seed=3))])
+    assert all(s.surprise < DEVIATING_DECADES for s in again), "a step of the usual size no longer deviates"
+    big = device.feed([{**r, "flow": 2_000.0} for r in quality(5, seed=4)])
+    assert big[1].surprise >= DEVIATING_DECADES, "a step ten times the usual one still does"
+
+
+def test_a_lasting_deviation_of_several_metrics_together_is_never_accepted() -> None:
+    device = Device()
+    device.feed(quality(1_500))
+    event = device.feed(quality(300, seed=2, ph=8.6, redox=725.0))
+    assert all(s.surprise >= DEVIATING_DECADES for s in event[1:]), "held for 5 hours, not re-levelled"
+
+
+def test_a_noisy_lone_deviation_is_not_accepted() -> None:
+    device = Device()
+    device.feed([{**r, "flow": 700.0 + (i % 3)} for i, r in enumerate(quality(1_500))])
+    rng = np.random.default_rng(5)
+    flows = 820.0 + 60.0 * rng.standard_normal(120)
+    wild = device.feed([{**r, "flow": float(f)} for r, f in zip(quality(120, seed=2), flows, strict=True)])
+    assert sum(s.surprise >= DEVIATING_DECADES for s in wild[60:]) > 20, "its level is not moved"
