@@ -1,6 +1,7 @@
 """DeviceLevel and the held generic device: combined evidence of several metrics, which metric
 drove it, quiet on a quantised sensor's next step, a deviation confirmed by a second reading,
-released when readings come back, and a lasting new level followed only slowly."""
+released when readings come back, a lasting new level followed only slowly, and a stale
+baseline dropped after hours without readings."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import numpy as np
 
 from detectors.base import Score
 from detectors.device_level import DeviceLevel
-from detectors.ensemble import GENERIC_MAX_FREEZE, PerMetricDevice, SeriesModel, default_device
+from detectors.ensemble import (
+    GENERIC_MAX_FREEZE,
+    GENERIC_MAX_GAP_S,
+    PerMetricDevice,
+    SeriesModel,
+    default_device,
+)
 from detectors.hold import DEVIATING_DECADES, HeldBaseline
 from detectors.state import restore_state, save_state
 
@@ -142,3 +149,16 @@ def test_a_noisy_lone_deviation_is_not_accepted() -> None:
     flows = 820.0 + 60.0 * rng.standard_normal(120)
     wild = device.feed([{**r, "flow": float(f)} for r, f in zip(quality(120, seed=2), flows, strict=True)])
     assert sum(s.surprise >= DEVIATING_DECADES for s in wild[60:]) > 20, "its level is not moved"
+
+
+def test_a_device_back_after_hours_silent_calibrates_again_but_not_after_an_hour() -> None:
+    restarted, paused = Device(), Device()
+    for device, gap in ((restarted, GENERIC_MAX_GAP_S), (paused, 3_600.0)):
+        device.feed(quality(1_500))
+        device.readings += int(gap // 60) + 1  # silent: no readings for the gap
+    # the plant comes back with its metrics moved together
+    after_restart = restarted.feed(quality(200, seed=6, ph=8.6, redox=725.0))
+    after_pause = paused.feed(quality(200, seed=6, ph=8.6, redox=725.0))
+    assert all(s.warming_up for s in after_restart[:30]), "a stale baseline is no hazard's before"
+    assert max(s.surprise for s in after_restart) < DEVIATING_DECADES
+    assert all(s.surprise > DEVIATING_DECADES for s in after_pause[1:30]), "an hour's pause keeps it"
