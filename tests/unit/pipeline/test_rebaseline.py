@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from detectors.hold import HeldBaseline
 from pipeline.assess.review import episode_review
 from pipeline.cli import main
 from pipeline.clock import ManualClock
@@ -69,7 +70,7 @@ class Gauge:
 
     def expected(self) -> float | None:
         detector = self.processor.detectors.get(SERIES)
-        assert detector is not None
+        assert isinstance(detector, HeldBaseline), detector
         return detector.score_one(1.25, T0 + timedelta(minutes=self.minute)).expected
 
     def gauge(self, name: str) -> float:
