@@ -150,7 +150,7 @@ def deliver_keyed(
     producer: KafkaProducer, topic: str, records: Iterable[tuple[str, bytes | None]], timeout_s: float = 30.0
 ) -> None:
     """Send ``(key, value)`` records (``None`` value: a tombstone) and wait until the broker has
-    taken every one: for the compacted topics operators and simulators write (silences, devices)."""
+    taken every one: for the compacted topics operators and simulators write (silences, devices, roster)."""
     sent = [producer.send(topic, key=key.encode(), value=value) for key, value in records]
     for delivery in sent:
         delivery.get(timeout=timeout_s)

@@ -12,14 +12,15 @@ def write_roster(settings: Settings, bootstrap: str, records: list[tuple[str, Ro
     """Write each ``(id, entry)`` (``None``: take the id off) and wait until the broker has them all."""
     from kafka import KafkaProducer
 
+    from pipeline.publish import deliver_keyed
+
     topic = TopicNames.from_settings(settings).roster
     producer = KafkaProducer(bootstrap_servers=bootstrap, **settings.kafka.kafka_python_kwargs())
     try:
-        sent = [
-            producer.send(topic, key=key.encode(), value=entry.model_dump_json().encode() if entry else None)
-            for key, entry in records
-        ]
-        for future in sent:
-            future.get(timeout=10)
+        deliver_keyed(
+            producer,
+            topic,
+            [(key, entry.model_dump_json().encode() if entry else None) for key, entry in records],
+        )
     finally:
         producer.close()
