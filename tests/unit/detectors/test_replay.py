@@ -267,10 +267,24 @@ def test_replay_plot_without_matplotlib_names_the_extra(
 
 
 def test_the_assessment_policy_resolves_a_warning_whose_scores_drop_at_once() -> None:
-    """Only the first quiet reading is forwarded; the ladder must still be judged again at the
-    device's event time, as the worker's tick judges a partition, or the warning never ends."""
+    """Only the first quiet reading is forwarded; every dropped reading still advances the
+    ladder at the device's event time, as the worker advances a community on each quiet
+    reading, so the warning resolves after the ladder's exit dwell (5 minutes and 5 inputs),
+    not after the signal's 10-minute time to live."""
     policy = AssessmentPolicy(Settings(), "replay/level", "water_level", "test")
     high, quiet = Score.of_decades(12.0, 1.0), Score.of_decades(0.1, 1.0)
-    tiers = [policy.observe(T0 + timedelta(minutes=i), high if i < 30 else quiet).tier for i in range(120)]
+    tiers = [policy.observe(T0 + timedelta(minutes=i), high if i < 30 else quiet).tier for i in range(60)]
     assert tiers[29] > 0, "opened on the high readings"
-    assert tiers[-1] == 0, "resolved once the quiet readings outlived the signal's time to live"
+    assert tiers[34] > 0, "held through the exit dwell"
+    assert tiers[35] == 0, "resolved 5 minutes after the first quiet reading"
+
+
+def test_a_weak_forwarded_reading_does_not_extend_the_exit_dwell() -> None:
+    """A reading strong enough to be forwarded (surprise 4, a generic device's unconfirmed
+    deviation) but too weak to count as a witness must not hold the warning: it is judged
+    like every other reading, and the ladder resolves on time."""
+    policy = AssessmentPolicy(Settings(), "replay/level", "water_level", "test")
+    high, weak, quiet = Score.of_decades(12.0, 1.0), Score.of_decades(4.0, 1.0), Score.of_decades(0.1, 1.0)
+    scores = [high] * 30 + [quiet] * 3 + [weak] + [quiet] * 26
+    tiers = [policy.observe(T0 + timedelta(minutes=i), score).tier for i, score in enumerate(scores)]
+    assert tiers[34] > 0 and tiers[35] == 0, f"resolved at {tiers.index(0, 30)}, not 35"
