@@ -29,6 +29,14 @@ what its scores may say. Three rules (DESIGN.md, "What a warning must mean"):
   ``observe_one`` (:class:`~detectors.device_level.DeviceLevel`) sees every
   reading once the series is calibrated, learned or not, to accept a steady
   step of one metric alone.
+* **A warned hazard holds too.** While the series' hazard has an open warning in
+  its community (another source opened it: residents' reports, a neighbouring
+  gauge), the caller says so (``learn_one(..., warned=True)``) and a calibrated
+  model learns nothing, not even readings inside the band: a slow rise that
+  never deviates reading by reading, and that the model would otherwise follow,
+  stays judged against the pre-incident baseline until the warning ends. The
+  warning is the assessment's state, not the detector's: it is checkpointed
+  with the community, so nothing of it is stored here.
 * **Rules that work at any rate.** ``freeze`` and ``exit`` are
   :class:`~detectors.dwell.Dwell` rules counting readings and time, whichever
   is longer. A deviation's evidence is not delayed: the assessment's ladder
@@ -268,9 +276,10 @@ class HeldBaseline(Generic[Reading]):
             return Score.of_decades(self.deviating_decades, score.expected, contributor=score.contributor)
         return score
 
-    def learn_one(self, value: Reading, at: datetime | None = None) -> None:
+    def learn_one(self, value: Reading, at: datetime | None = None, *, warned: bool = False) -> None:
         """Advance calibration and the freeze with this reading; let the model learn it unless it
-        deviates or the baseline is frozen (see the module docstring)."""
+        deviates, the baseline is frozen or, once calibrated, ``warned``: the series' hazard has
+        an open warning in its community (see the module docstring)."""
         if not _finite(value):
             return
         score = self._model_score(value, at)
@@ -282,7 +291,7 @@ class HeldBaseline(Generic[Reading]):
             self._calibrate(score.surprise >= self.deviating_decades)
             learn = True
         else:
-            learn = self._hold(score.surprise, at)
+            learn = self._hold(score.surprise, at) and not warned
         if learn:
             self.model.learn_one(value, at)
         if self._calibrated and (observe := getattr(self.model, "observe_one", None)) is not None:
