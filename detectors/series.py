@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from detectors.base import Detector, Score
-from detectors.hold import HeldBaseline
+from detectors.hold import learn_held
 
 
 class SeriesDetectors:
@@ -86,10 +86,7 @@ class SeriesDetectors:
         """
         detector = self.detector(series_key, series_kind)
         score = detector.score_one(value, at)
-        if warned and isinstance(detector, HeldBaseline):
-            detector.learn_one(value, at, warned=True)
-        else:
-            detector.learn_one(value, at)
+        learn_held(detector, value, at, warned)
         return score
 
     def warming_up_count(self) -> int:

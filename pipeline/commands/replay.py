@@ -119,7 +119,11 @@ class AssessmentPolicy:
         for event in events:
             warning = event.warning
             self._tier = warning.tier.value if warning.status in _OPEN else 0
-        return PolicyStep(alert=any(e.warning.change in _EMITTED for e in events), tier=self._tier)
+        return PolicyStep(
+            alert=any(e.warning.change in _EMITTED for e in events),
+            tier=self._tier,
+            warned=assessor.warns_for(REPLAY_COMMUNITY, self.signal_type),
+        )
 
 
 def _series_key(key: str) -> str:
