@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,18 +67,10 @@ class RecordingDetectors(SeriesDetectors):
         self.risks: list[float] = []
         self.warned: list[bool] = []
 
-    def observe(
-        self,
-        series_key: str,
-        series_kind: str,
-        value: float,
-        at: datetime | None = None,
-        *,
-        warned: bool = False,
-    ) -> Score:
-        score = super().observe(series_key, series_kind, value, at, warned=warned)
+    def observe(self, *args: Any, **kwargs: Any) -> Score:
+        score = super().observe(*args, **kwargs)
         self.risks.append(score.risk)
-        self.warned.append(warned)
+        self.warned.append(kwargs.get("warned", False))
         return score
 
 
