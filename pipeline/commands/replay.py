@@ -8,7 +8,8 @@ is the one the live worker gives a series of sensor type ``--kind``, built
 from the same settings by the same function
 (:func:`pipeline.live_detector.live_series_model`), except that a generic file
 with several metrics is judged as one device, all metrics together
-(:func:`detectors.ensemble.default_device`), which the worker does not do yet. ``alert`` is 1 where the
+(:func:`detectors.ensemble.default_device`): the worker has no generic series (a reading carries one of
+the product's sensor types). ``alert`` is 1 where the
 pipeline would emit a warning (opened or escalated), with the assessment's own
 tier cut-offs and resolve delay: nothing is tuned on labels. ``active`` is 1
 while that warning is open. ``--train-rows N`` learns the first N rows of each
@@ -67,7 +68,8 @@ class AssessmentPolicy:
     partition's: a signal that ended with one quiet reading (the rest are dropped)
     is then judged again once its time to live has passed, and the warning can
     resolve. ``alert`` is 1 when a warning is opened or escalated; ``tier``
-    follows the open warning.
+    follows the open warning; ``warned`` says whether the device's hazard is warned,
+    so the next row is learned as the worker learns a reading then.
     """
 
     def __init__(self, settings: Settings, series: str, kind: str, model: str) -> None:
