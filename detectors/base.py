@@ -169,8 +169,11 @@ class DeviceDetector(Protocol):
         """Judge one reading of every metric; ``contributor`` names the most surprising one."""
         ...
 
-    def learn_one(self, values: Mapping[str, float], at: datetime | None = None) -> None:
-        """Fold one reading into the model."""
+    def learn_one(
+        self, values: Mapping[str, float], at: datetime | None = None, *, warned: bool = False
+    ) -> None:
+        """Fold one reading into the model; ``warned``: the device's hazard has an open warning in
+        its community, so a held model (:class:`~detectors.hold.HeldBaseline`) learns nothing."""
         ...
 
 

@@ -84,7 +84,7 @@ from detectors.base import NO_EVIDENCE_P, Detector, DeviceDetector, Direction, S
 from detectors.device_level import DeviceLevel
 from detectors.dwell import Dwell
 from detectors.ewma import EwmaZScore
-from detectors.hold import HeldBaseline
+from detectors.hold import HeldBaseline, learn_held
 from detectors.multiscale import MultiScaleLevel
 
 GENERIC = "generic"
@@ -270,8 +270,10 @@ class PerMetricDevice:
         metric, worst = max(trained.items(), key=lambda item: item[1].surprise)
         return worst.corrected(len(trained), contributor=metric)
 
-    def learn_one(self, values: Mapping[str, float], at: datetime | None = None) -> None:
-        """Learn every finite metric with its own model."""
+    def learn_one(
+        self, values: Mapping[str, float], at: datetime | None = None, *, warned: bool = False
+    ) -> None:
+        """Learn every finite metric with its own model (held ones told whether ``warned``)."""
         for metric, value in values.items():
             if math.isfinite(value) and (model := self._model(metric)) is not None:
-                model.learn_one(value, at)
+                learn_held(model, value, at, warned)

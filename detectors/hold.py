@@ -29,6 +29,17 @@ what its scores may say. Three rules (DESIGN.md, "What a warning must mean"):
   ``observe_one`` (:class:`~detectors.device_level.DeviceLevel`) sees every
   reading once the series is calibrated, learned or not, to accept a steady
   step of one metric alone.
+* **A warned hazard holds too.** While the series' hazard has an open warning in
+  its community (another source opened it: residents' reports, a neighbouring
+  gauge), the caller says so (``learn_one(..., warned=True)``) and a calibrated
+  model learns nothing, not even readings inside the band: a slow rise that
+  never deviates reading by reading, and that the model would otherwise follow,
+  stays judged against the pre-incident baseline until the warning ends. A model
+  of unknown meaning still learns its one reading per ``max_freeze`` (its own
+  warning is what a generic device's hazard means; holding that too cost
+  gecco-water's row F1 0.586 to 0.574, against 0.584 so). The warning is the
+  assessment's state, not the detector's: it is checkpointed with the community,
+  so nothing of it is stored here.
 * **Rules that work at any rate.** ``freeze`` and ``exit`` are
   :class:`~detectors.dwell.Dwell` rules counting readings and time, whichever
   is longer. A deviation's evidence is not delayed: the assessment's ladder
@@ -63,7 +74,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from detectors.base import NO_EVIDENCE_P, RISK_HALF_SURPRISE, Score
+from detectors.base import NO_EVIDENCE_P, RISK_HALF_SURPRISE, Detector, Score
 from detectors.dwell import Dwell
 
 DEVIATING_DECADES = RISK_HALF_SURPRISE
@@ -129,6 +140,15 @@ def _finite(value: float | Mapping[str, float]) -> bool:
     if isinstance(value, Mapping):
         return any(math.isfinite(metric) for metric in value.values())
     return math.isfinite(value)
+
+
+def learn_held(model: Detector, value: float, at: datetime | None, warned: bool) -> None:
+    """Let ``model`` learn ``value``; a held one is told whether its hazard is ``warned`` (a model
+    that is not held keeps no baseline to protect and learns as always)."""
+    if warned and isinstance(model, HeldBaseline):
+        model.learn_one(value, at, warned=True)
+    else:
+        model.learn_one(value, at)
 
 
 class HeldBaseline(Generic[Reading]):
@@ -268,9 +288,10 @@ class HeldBaseline(Generic[Reading]):
             return Score.of_decades(self.deviating_decades, score.expected, contributor=score.contributor)
         return score
 
-    def learn_one(self, value: Reading, at: datetime | None = None) -> None:
+    def learn_one(self, value: Reading, at: datetime | None = None, *, warned: bool = False) -> None:
         """Advance calibration and the freeze with this reading; let the model learn it unless it
-        deviates or the baseline is frozen (see the module docstring)."""
+        deviates, the baseline is frozen or, once calibrated, ``warned``: the series' hazard has
+        an open warning in its community (see the module docstring)."""
         if not _finite(value):
             return
         score = self._model_score(value, at)
@@ -282,7 +303,7 @@ class HeldBaseline(Generic[Reading]):
             self._calibrate(score.surprise >= self.deviating_decades)
             learn = True
         else:
-            learn = self._hold(score.surprise, at)
+            learn = self._hold(score.surprise, at, warned)
         if learn:
             self.model.learn_one(value, at)
         if self._calibrated and (observe := getattr(self.model, "observe_one", None)) is not None:
@@ -305,8 +326,9 @@ class HeldBaseline(Generic[Reading]):
                 self._calibrated = True
             self._record = self._record_deviating = 0
 
-    def _hold(self, surprise: float, at: datetime | None) -> bool:
-        """Advance the freeze; whether the model may learn this reading."""
+    def _hold(self, surprise: float, at: datetime | None, warned: bool) -> bool:
+        """Advance the freeze; whether the model may learn this reading (``warned``: none but the
+        one a ``max_freeze`` lets a model of unknown meaning learn)."""
         deviating = surprise >= self.deviating_decades
         if deviating != self._frozen:  # the run goes on: deviating before a freeze, in band in it
             if not self._run:  # the run's time counts from the reading before it
@@ -323,7 +345,7 @@ class HeldBaseline(Generic[Reading]):
             self._peak = max(self._peak, surprise) if self._frozen else surprise
         elif not self._frozen:
             self._peak = 0.0
-        return (not deviating and not self._frozen) or self._follows(at)
+        return (not deviating and not self._frozen and not warned) or self._follows(at)
 
     def _follows(self, at: datetime | None) -> bool:
         """Whether a freeze has lasted ``max_freeze`` again, so this reading is learned."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from detectors.base import Detector, Score
+from detectors.hold import learn_held
 
 
 class SeriesDetectors:
@@ -68,11 +69,24 @@ class SeriesDetectors:
         thaw = self._parked.pop(series_key, None)
         return thaw() if thaw is not None else None
 
-    def observe(self, series_key: str, series_kind: str, value: float, at: datetime | None = None) -> Score:
-        """Score ``value`` against its series, then learn it; return the score."""
+    def observe(
+        self,
+        series_key: str,
+        series_kind: str,
+        value: float,
+        at: datetime | None = None,
+        *,
+        warned: bool = False,
+    ) -> Score:
+        """Score ``value`` against its series, then learn it; return the score.
+
+        ``warned``: the series' hazard has an open warning in its community, so a held
+        baseline learns nothing (:class:`~detectors.hold.HeldBaseline`); a model that is not
+        held keeps no baseline to protect and learns as always.
+        """
         detector = self.detector(series_key, series_kind)
         score = detector.score_one(value, at)
-        detector.learn_one(value, at)
+        learn_held(detector, value, at, warned)
         return score
 
     def warming_up_count(self) -> int:

@@ -118,6 +118,7 @@ class EventProcessor:
             PhysicalLimits(device_rules=self.registry.rules),
             metrics.detector_scores.observe,
             self.registry.people,
+            lambda community_id, sensor_type: self.assessor.warns_for(community_id, sensor_type),
         )
         self.telemetry = TelemetrySignals()
         self.reports = ReportSignals()

@@ -188,18 +188,23 @@ class SensorSignals:
         limits: PhysicalLimits,
         record_score: Callable[[str, float], None] | None = None,
         people: Callable[[str], int | None] = lambda device_id: None,
+        warned: Callable[[str, str], bool] = lambda community_id, sensor_type: False,
     ) -> None:
         """``record_score(sensor_type, surprise)`` is told :attr:`Score.surprise` of every reading
         a warmed-up detector scores (warming-up scores are 0 by rule and would only pile up at 0).
         Every reading, not a sample or a batch maximum: the rare high scores are what matters,
         and a :class:`~pipeline.metrics.TallyHistogram` counts one in ~0.35 µs. Surprise, not
-        :attr:`Score.risk`, because it is computed here anyway (``risk`` would compute it again)."""
+        :attr:`Score.risk`, because it is computed here anyway (``risk`` would compute it again).
+        ``warned(community_id, sensor_type)`` says whether the reading's hazard has an open
+        warning in its community (:meth:`pipeline.assess.assessor.Assessor.warns_for`): its
+        series' held baseline then learns nothing."""
         self.detectors = detectors
         self.limits = limits
         self._people = people
         """How many people a device watches over (None: not registered); ``limits.device_rules``
         are the devices' site lines, both from the registry."""
         self._record_score = record_score
+        self._warned = warned
         self._gate = SignalGate()
         self._penalty: dict[str, float] = {}
 
@@ -207,7 +212,8 @@ class SensorSignals:
         """Score ``reading`` (and learn it); the signals to forward (none when it changes nothing)."""
         series = reading.series_key
         kind = reading.sensor_type.value
-        score = self.detectors.observe(series, kind, reading.value, reading.event_time)
+        warned = self._warned(reading.community_id, kind)
+        score = self.detectors.observe(series, kind, reading.value, reading.event_time, warned=warned)
         surprise = score.surprise
         if self._record_score is not None and not score.warming_up:
             self._record_score(kind, surprise)

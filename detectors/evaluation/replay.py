@@ -51,10 +51,14 @@ class PolicyStep:
         True when the live pipeline would emit a warning (opened or escalated) now.
     tier : int
         Tier of the warning active after this reading: 0 none, 4 = IV ... 1 = I.
+    warned : bool
+        True while the device's hazard has an open warning after this reading: the next
+        readings are learned as the worker learns them then (a held model learns nothing).
     """
 
     alert: bool
     tier: int
+    warned: bool = False
 
 
 class AlertPolicy(Protocol):
@@ -104,6 +108,9 @@ def replay(
 ) -> ReplayResult:
     """Score then learn every row, feeding each score after the first ``train_rows`` to ``policy``.
 
+    A row is learned as the worker learns a reading: told whether the policy had the
+    device's hazard warned after the row before (:attr:`PolicyStep.warned`).
+
     Parameters
     ----------
     timestamps : Sequence[datetime]
@@ -135,15 +142,17 @@ def replay(
     anomaly_score = np.zeros(n_rows)
     alert = np.zeros(n_rows, dtype=np.int64)
     tier = np.zeros(n_rows, dtype=np.int64)
+    warned = False
     for row, at in enumerate(timestamps):
         reading = {name: column[row] for name, column in zip(names, columns, strict=True)}
         score = detector.score_one(reading, at)
-        detector.learn_one(reading, at)
+        detector.learn_one(reading, at, warned=warned)
         anomaly_score[row] = score.risk
         if row >= train_rows:
             step = policy.observe(at, score)
             alert[row] = step.alert
             tier[row] = step.tier
+            warned = step.warned
         if progress is not None and (row + 1) % progress_every == 0:
             progress(row + 1)
     if progress is not None:

@@ -141,6 +141,8 @@ class Assessor:
         self.clock = clock
         self.roll_up_locally = roll_up_locally
         self._state = AssessorState.model_validate(state) if state is not None else AssessorState()
+        self._hazards_of_type: dict[str, tuple[str, ...]] = {}
+        """Hazard names per sensor type, for :meth:`warns_for` (the configuration is frozen)."""
 
     # --- inputs ----------------------------------------------------------------------------------
 
@@ -346,6 +348,21 @@ class Assessor:
     def open_warnings(self) -> list[WarningEvent]:
         """The latest event of every open warning (the CAP feed and the state table)."""
         return [episode.latest for episode in self._state.episodes.values()]
+
+    def warns_for(self, community_id: str, sensor_type: str) -> bool:
+        """Whether a hazard that readings of ``sensor_type`` speak for
+        (:meth:`~pipeline.assess.fusion.FusionConfig.sensor_type_hazards`) has an open warning in
+        ``community_id``, whoever opened it (a report, another device).
+
+        The worker asks before each reading is learned: while its hazard is warned, a series'
+        held baseline learns nothing (:class:`detectors.hold.HeldBaseline`), so a slow rise
+        during the incident is judged against the level before it. A lookup per hazard."""
+        hazards = self._hazards_of_type.get(sensor_type)
+        if hazards is None:
+            hazards = self._hazards_of_type[sensor_type] = tuple(
+                hazard.value for hazard in self.config.fusion.sensor_type_hazards(sensor_type)
+            )
+        return any(f"community|{community_id}|{hazard}" in self._state.episodes for hazard in hazards)
 
     def silences(self) -> list[Silence]:
         """The silences not yet expired."""

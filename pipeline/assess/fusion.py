@@ -222,8 +222,19 @@ class FusionConfig(BaseModel):
 
     def hazards_of(self, signal: SourceSignal) -> frozenset[Hazard]:
         """Every hazard ``signal`` may speak for: its own, and the one that may explain it."""
+        if signal.source == "sensor":
+            return self.sensor_type_hazards(signal.signal_type)
         own = self.hazard_of(signal)
-        explainer = self.explained_by.get(signal.signal_type) if signal.source == "sensor" else None
+        return frozenset() if own is None else frozenset({own})
+
+    def sensor_type_hazards(self, sensor_type: str) -> frozenset[Hazard]:
+        """Every hazard a reading of ``sensor_type`` may speak for: its own, and the one that may
+        explain it (CO in a fire).
+
+        >>> sorted(FusionConfig().sensor_type_hazards("gas_co"))
+        [<Hazard.FIRE: 'fire'>, <Hazard.GAS_LEAK: 'gas_leak'>]
+        """
+        own, explainer = self.sensor_hazards.get(sensor_type), self.explained_by.get(sensor_type)
         return frozenset(h for h in (own, explainer) if h is not None)
 
 

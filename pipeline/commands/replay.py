@@ -8,7 +8,8 @@ is the one the live worker gives a series of sensor type ``--kind``, built
 from the same settings by the same function
 (:func:`pipeline.live_detector.live_series_model`), except that a generic file
 with several metrics is judged as one device, all metrics together
-(:func:`detectors.ensemble.default_device`), which the worker does not do yet. ``alert`` is 1 where the
+(:func:`detectors.ensemble.default_device`): the worker has no generic series (a reading carries one of
+the product's sensor types). ``alert`` is 1 where the
 pipeline would emit a warning (opened or escalated), with the assessment's own
 tier cut-offs and resolve delay: nothing is tuned on labels. ``active`` is 1
 while that warning is open. ``--train-rows N`` learns the first N rows of each
@@ -71,7 +72,8 @@ class AssessmentPolicy:
     one weak forwarded reading (too weak to be a witness) restarted the wait:
     on gecco-water 523 of 1,124 false rows were such tails, none of which the
     live path has. ``alert`` is 1 when a warning is opened or escalated; ``tier``
-    follows the open warning.
+    follows the open warning; ``warned`` says whether the device's hazard is warned,
+    so the next row is learned as the worker learns a reading then.
     """
 
     def __init__(self, settings: Settings, series: str, kind: str, model: str) -> None:
@@ -123,7 +125,11 @@ class AssessmentPolicy:
         for event in events:
             warning = event.warning
             self._tier = warning.tier.value if warning.status in _OPEN else 0
-        return PolicyStep(alert=any(e.warning.change in _EMITTED for e in events), tier=self._tier)
+        return PolicyStep(
+            alert=any(e.warning.change in _EMITTED for e in events),
+            tier=self._tier,
+            warned=assessor.warns_for(REPLAY_COMMUNITY, self.signal_type),
+        )
 
 
 def _series_key(key: str) -> str:

@@ -157,3 +157,24 @@ def test_frozen_for_counts_the_series_own_time_from_the_freeze_and_ends_with_it(
         if minute == 90 + 61:
             assert held.frozen_for_s == 60 * 60.0  # froze on the second high reading
     assert held.frozen_for_s is None and not held.frozen
+
+
+def test_a_warned_hazard_holds_the_baseline_and_calibration_is_not_held() -> None:
+    """``warned`` (the series' hazard has an open warning in its community) stops all learning of
+    a calibrated model, in-band readings too; a model still calibrating learns as always."""
+    new = Series()
+    for i, value in enumerate(level(30 + CALIBRATION_READINGS)):
+        new.model.learn_one(float(value), T0 + i * new.step, warned=True)
+    assert not new.model.warming_up, "calibration needs no baseline to protect"
+    warned, followed = calibrated(), calibrated()
+    rise = 0.57 + 0.0004 * np.arange(1, 151)  # never deviates from a model that follows it
+    for series, flag in ((warned, True), (followed, False)):
+        for value in rise:
+            at = T0 + series.readings * series.step
+            series.model.score_one(float(value), at)
+            series.model.learn_one(float(value), at, warned=flag)
+            series.readings += 1
+    at = T0 + warned.readings * warned.step
+    held, learned = warned.model.score_one(0.63, at), followed.model.score_one(0.63, at)
+    assert abs((held.expected or 0.0) - 0.57) < 0.01 and (learned.expected or 0.0) > 0.6
+    assert held.surprise > learned.surprise + 1

@@ -136,6 +136,31 @@ def test_replay_core_learns_the_training_prefix_without_warning() -> None:
     np.testing.assert_array_equal(trained.anomaly_score, untrained.anomaly_score)
 
 
+class WarnedFrom:
+    """Says the device's hazard is warned from row ``start`` on (another source opened it)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.rows = 0
+
+    def observe(self, at: datetime, score: Score) -> PolicyStep:
+        self.rows += 1
+        return PolicyStep(alert=False, tier=0, warned=self.rows >= self.start)
+
+
+def test_replay_core_learns_nothing_while_the_policy_says_the_hazard_is_warned() -> None:
+    """Each row is learned as the worker learns it: a held model learns nothing after a row the
+    policy reported warned, so a slow rise stays judged against the level before it."""
+    stamps = [T0 + timedelta(minutes=i) for i in range(N_ROWS)]
+    rise = np.concatenate([np.full(300, 1.0), 1.0 + 0.0004 * np.arange(1, N_ROWS - 299)])
+    level = rise + np.random.default_rng(5).normal(0.0, 0.005, N_ROWS)
+    model = SeriesModel("water_level", min_spread=0.02, warmup=30)
+    held = replay(stamps, {"level": level}, PerMetricDevice(model), WarnedFrom(300))
+    followed = replay(stamps, {"level": level}, PerMetricDevice(model), WarnedFrom(N_ROWS + 1))
+    assert held.anomaly_score[:301].tolist() == followed.anomaly_score[:301].tolist()
+    assert held.anomaly_score[-1] > 0.5 > followed.anomaly_score[-1]
+
+
 def test_replay_core_rejects_ragged_columns() -> None:
     with pytest.raises(ValueError, match="3 values for 2 timestamps"):
         replay([T0, T0], {"a": np.zeros(3)}, PerMetricDevice(), RecordingPolicy())

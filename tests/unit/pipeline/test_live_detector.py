@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from detectors.base import Score
 from detectors.ensemble import GENERIC, PerMetricDevice
 from detectors.hold import HeldBaseline
+from detectors.series import SeriesDetectors
 from detectors.state import StateHeader
 from pipeline.cli import main
+from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.live_detector import live_detector, live_series_model
-from pipeline.processing import detector_for
+from pipeline.metrics import PipelineMetrics
+from pipeline.processing import EventProcessor, InboundMessage, detector_for
 from pipeline.sensor_profiles import SENSOR_PROFILES
+from pipeline.topics import TopicNames
 from schemas.events import SensorType
 
 T0 = datetime(2024, 5, 1)
@@ -43,16 +50,37 @@ def test_sensor_types_get_their_profile_and_the_sustained_model() -> None:
     assert live_series_model(Settings(), GENERIC).build().kind == "multiscale_level"
 
 
-def water_level(n: int = 400) -> np.ndarray:
+def water_level(n: int = 600) -> np.ndarray:
+    """A gauge at 1.2 m; a flood rises from row 300 and lasts to the end of the file."""
     rng = np.random.default_rng(4)
     values = 1.2 + rng.normal(0.0, 0.01, n)
-    values[300:330] += np.linspace(0.1, 0.6, 30)  # a rising flood
+    values[300:330] += np.linspace(0.1, 0.6, 30)
+    values[330:] += 0.6
     return values
+
+
+class RecordingDetectors(SeriesDetectors):
+    """The worker's detector bank, keeping the risk of every score it gives."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(detector_for(settings)._factory)
+        self.risks: list[float] = []
+        self.warned: list[bool] = []
+
+    def observe(self, *args: Any, **kwargs: Any) -> Score:
+        score = super().observe(*args, **kwargs)
+        self.risks.append(score.risk)
+        self.warned.append(kwargs.get("warned", False))
+        return score
 
 
 def test_replay_scores_exactly_as_the_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Replay's ``anomaly_score`` is the worker's processor's score, row by row: the same model,
+    and once the flood warning is open the series learns nothing on both sides (its hazard is
+    warned). The flood lasts to the end: replay's signals carry no reading value, so its
+    assessment may resolve at another row than the worker's, and learning follows that."""
     monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "40")
     values = water_level()
     stamps = [T0 + timedelta(minutes=i) for i in range(len(values))]
@@ -64,12 +92,25 @@ def test_replay_scores_exactly_as_the_worker(
     with (tmp_path / "out" / "wl.csv").open(newline="") as handle:
         replayed = [float(row["anomaly_score"]) for row in csv.DictReader(handle)]
 
-    bank = detector_for(Settings(detector_warmup=40))
-    live = [
-        bank.observe("c1/wl-1/water_level", "water_level", float(v), t).risk
-        for v, t in zip(values, stamps, strict=True)
-    ]
-    assert replayed == live
-    assert all(score == 0.0 for score in live[:40]), "the configured warm-up, on both sides"
-    assert max(live[300:330]) > 0.5
+    settings = Settings(detector_warmup=40)
+    bank = RecordingDetectors(settings)
+    aware = [at.replace(tzinfo=UTC) for at in stamps]
+    processor = EventProcessor(settings, PipelineMetrics(), ManualClock(aware[-1]), bank)
+    readings = TopicNames.from_settings(settings).readings
+    for offset, (value, at) in enumerate(zip(values.tolist(), aware, strict=True)):
+        event = {
+            "kind": "sensor_reading",
+            "event_id": f"e-{offset}",
+            "community_id": "c1",
+            "event_time": at.isoformat(),
+            "device_id": "wl-1",
+            "sensor_type": "water_level",
+            "value": value,
+            "unit": "m",
+        }
+        processor.handle(InboundMessage(readings, 0, offset, b"c1", json.dumps(event).encode()))
+    assert replayed == bank.risks
+    assert all(risk == 0.0 for risk in replayed[:40]), "the configured warm-up, on both sides"
+    assert max(replayed[300:330]) > 0.5
+    assert any(bank.warned), "the flood warning held the series' baseline"
     capsys.readouterr()
