@@ -106,10 +106,8 @@ class AssessmentPolicy:
             self.clock.advance(at - self.clock.now())
         return self.assessor
 
-    def _reading(self, at: datetime, values: Mapping[str, float]) -> SensorReading:
-        """The row as the worker's reading of the device: its one value, or NaN for several metrics
-        (a device's combined score has no one value; it is not graded)."""
-        value = next(iter(values.values())) if len(values) == 1 else math.nan
+    def _reading(self, at: datetime, value: float) -> SensorReading:
+        """The row as the worker's reading of the device (built only for a forwarded reading)."""
         return SensorReading.model_construct(  # trusted: the file's row, not a producer's event
             kind="sensor_reading",
             event_id=REPLAY_DEVICE,
@@ -125,9 +123,10 @@ class AssessmentPolicy:
         """Forward the score as the live sensor path would; report what the assessment emits."""
         observed_at = at if at.tzinfo else at.replace(tzinfo=UTC)
         assessor = self._assessor_at(observed_at)
-        reading = self._reading(observed_at, values)
-        graded = self.graded and math.isfinite(reading.value)
-        breach = graded and self.limits.check(self.signal_type, REPLAY_DEVICE, reading.value) is not None
+        # a device of several metrics has no one value: its combined score is not graded
+        value = next(iter(values.values())) if len(values) == 1 else math.nan
+        graded = self.graded and math.isfinite(value)
+        breach = graded and self.limits.check(self.signal_type, REPLAY_DEVICE, value) is not None
         strength = sensor_score(score.surprise)
         events = []
         gate = self._gate.step(self.series, strength, breach, observed_at)
@@ -136,7 +135,7 @@ class AssessmentPolicy:
         if gate is not Gate.DROP:
             signal = sensor_signal(
                 self.series,
-                reading,
+                self._reading(observed_at, value),
                 score,
                 strength,
                 limits=self.limits,
