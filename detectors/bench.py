@@ -128,7 +128,7 @@ def bench_detector(
             timings.append(clock() - start)
             risk[row] = score.risk
             if policy is not None:
-                alert[row] = policy.observe(at, score).alert
+                alert[row] = policy.observe(at, score, {"value": value}).alert
         sizes.append(len(pickle.dumps(detector)))
         risks[item.series.name] = risk
         alerts[item.series.name] = alert

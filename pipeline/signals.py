@@ -21,6 +21,7 @@ Pure (no Kafka, no Faust). Three translators, one per event kind:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
@@ -179,6 +180,50 @@ def suspected_fault(community_id: str, device_id: str, at: datetime) -> SourceSi
     )
 
 
+def sensor_signal(
+    series: str,
+    reading: SensorReading,
+    score: Score,
+    strength: float,
+    *,
+    limits: PhysicalLimits,
+    limit: bool,
+    model: str,
+    people: int | None = None,
+    graded: bool = True,
+) -> SourceSignal:
+    """The signal a forwarded reading of ``series`` makes, scored ``strength`` by ``model``
+    (``limit``: past a limit, which the model's name then says).
+
+    Shared by the worker (:class:`SensorSignals`) and ``riskwatch replay``, so the impact axis
+    grades both on the same fields: the value, its device's site lines in ``limits`` (as
+    ``site_impact``), the people the device watches over. ``graded=False`` leaves the value
+    out, for a series with no unit, whose value no line can grade (replay's generic files).
+    A non-finite expected value (a device model that has none) is shown as none.
+    """
+    site_rule = limits.device_rules.get((reading.device_id, reading.sensor_type)) if graded else None
+    site_impact = None
+    if site_rule is not None:
+        step = site_rule.breached_step(reading.value)
+        site_impact = Impact.of(step.tier) if step is not None else Impact.MINOR
+    return SourceSignal(
+        source="sensor",
+        community_id=reading.community_id,
+        series=series,
+        signal_type=reading.sensor_type.value,
+        device_id=reading.device_id,
+        observed_at=reading.event_time,
+        score=strength,
+        value=reading.value if graded else None,
+        expected=score.expected if score.expected is not None and math.isfinite(score.expected) else None,
+        warming_up=score.warming_up,
+        limit_exceeded=limit,
+        site_impact=site_impact,
+        people=people,
+        model=model + ("+limits" if limit else ""),
+    )
+
+
 class SensorSignals:
     """Detectors and limits of every series on this worker."""
 
@@ -230,26 +275,15 @@ class SensorSignals:
     def _signal(self, reading: SensorReading, score: Score, strength: float, limit: bool) -> SourceSignal:
         detector = self.detectors.get(reading.series_key)
         kind = detector.kind if detector is not None else "unknown"
-        site_rule = self.limits.device_rules.get((reading.device_id, reading.sensor_type))
-        site_impact = None
-        if site_rule is not None:
-            step = site_rule.breached_step(reading.value)
-            site_impact = Impact.of(step.tier) if step is not None else Impact.MINOR
-        return SourceSignal(
-            source="sensor",
-            community_id=reading.community_id,
-            series=reading.series_key,
-            signal_type=reading.sensor_type.value,
-            device_id=reading.device_id,
-            observed_at=reading.event_time,
-            score=strength,
-            value=reading.value,
-            expected=score.expected,
-            warming_up=score.warming_up,
-            limit_exceeded=limit,
-            site_impact=site_impact,
+        return sensor_signal(
+            reading.series_key,
+            reading,
+            score,
+            strength,
+            limits=self.limits,
+            limit=limit,
             people=self._people(reading.device_id),
-            model=f"{kind}/river-{_RIVER}" + ("+limits" if limit else ""),
+            model=f"{kind}/river-{_RIVER}",
         )
 
     def learn_false_alarm(self, feedback: FalseAlarmFeedback) -> None:

@@ -11,7 +11,7 @@ pipeline would have emitted, with its cool-down and hysteresis, and
 >>> from datetime import datetime, timedelta
 >>> from detectors.ensemble import PerMetricDevice, SeriesModel
 >>> class Tier4Above(AlertPolicy):
-...     def observe(self, at, score):
+...     def observe(self, at, score, values):
 ...         return PolicyStep(alert=score.surprise >= 4, tier=4 if score.surprise >= 4 else 0)
 >>> stamps = [datetime(2024, 1, 1) + timedelta(minutes=i) for i in range(400)]
 >>> level = np.array([1.0 + 0.01 * (i % 5) for i in range(400)])
@@ -64,8 +64,13 @@ class PolicyStep:
 class AlertPolicy(Protocol):
     """Turns the stream of scores of one device into alerts and tiers."""
 
-    def observe(self, at: datetime, score: Score) -> PolicyStep:
-        """Fold one score in (in event order) and say what is emitted."""
+    def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
+        """Fold one score in (in event order) and say what is emitted.
+
+        ``values`` are the row's readings by metric (NaN where missing), the plain values
+        the score was given: a policy that grades a reading's magnitude, as the live
+        assessment grades a gauge's rise or a gas reading against its lines, needs them.
+        """
         ...
 
 
@@ -149,7 +154,7 @@ def replay(
         detector.learn_one(reading, at, warned=warned)
         anomaly_score[row] = score.risk
         if row >= train_rows:
-            step = policy.observe(at, score)
+            step = policy.observe(at, score, reading)
             alert[row] = step.alert
             tier[row] = step.tier
             warned = step.warned

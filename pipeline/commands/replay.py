@@ -26,6 +26,7 @@ import importlib
 import importlib.util
 import math
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,14 @@ from detectors.ensemble import GENERIC, default_device
 from detectors.evaluation.nab_io import load_windows
 from detectors.evaluation.replay import PolicyStep, ReplayResult, replay
 from detectors.evaluation.replay_io import DeviceTable, csv_files, read_device_table, write_scored_table
+from detectors.limits import PhysicalLimits
 from pipeline.assess.assessor import Assessor
-from pipeline.assess.fusion import SourceSignal, sensor_score
+from pipeline.assess.fusion import sensor_score
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.live_detector import live_series_model
-from pipeline.signals import Gate, SignalGate, suspected_fault
+from pipeline.signals import Gate, SignalGate, sensor_signal, suspected_fault
+from schemas.events import CANONICAL_UNITS, SensorReading, SensorType
 from schemas.warning import WarningChange, WarningStatus
 
 _EMITTED = (WarningChange.OPENED, WarningChange.ESCALATED)
@@ -59,7 +62,9 @@ class AssessmentPolicy:
     """The live pipeline's sensor path after the detector, for one replayed device.
 
     Each score is turned into a sensor signal as :class:`pipeline.signals.SensorSignals`
-    does (:func:`sensor_score` of the surprise, through the same
+    does (:func:`sensor_score` of the surprise, checked against the same limits, built by the
+    same :func:`~pipeline.signals.sensor_signal` from the row's value, so the impact axis
+    grades a gauge's rise or a reading past its lines as it does live; through the same
     :class:`~pipeline.signals.SignalGate`: forwarded only while it matters, and
     with a suspected-fault finding after a spike that came straight back) and
     folded into a fresh :class:`Assessor` with the configured tier ladder, whose
@@ -76,9 +81,17 @@ class AssessmentPolicy:
     so the next row is learned as the worker learns a reading then.
     """
 
-    def __init__(self, settings: Settings, series: str, kind: str, model: str) -> None:
+    def __init__(
+        self, settings: Settings, series: str, kind: str, model: str, limits: PhysicalLimits | None = None
+    ) -> None:
+        """``limits``: the type lines and the replayed device's site lines (as the registry gives
+        the worker a gauge's), :class:`PhysicalLimits` defaults when not given."""
         config = settings.assessment
-        self.signal_type = kind if kind in config.fusion.sensor_hazards else ASSESSED_AS
+        self.signal_type = SensorType(kind if kind in config.fusion.sensor_hazards else ASSESSED_AS)
+        self.graded = kind == self.signal_type.value
+        """A series of a product sensor type has its unit, so its value is graded on the type's lines;
+        any other kind (generic) is assessed as :data:`ASSESSED_AS` with no value to grade."""
+        self.limits = limits if limits is not None else PhysicalLimits()
         self.series = series
         self.model = model
         self.clock: ManualClock | None = None
@@ -95,29 +108,42 @@ class AssessmentPolicy:
             self.clock.advance(at - self.clock.now())
         return self.assessor
 
-    def observe(self, at: datetime, score: Score) -> PolicyStep:
+    def _reading(self, at: datetime, value: float) -> SensorReading:
+        """The row as the worker's reading of the device (built only for a forwarded reading)."""
+        return SensorReading.model_construct(  # trusted: the file's row, not a producer's event
+            kind="sensor_reading",
+            event_id=REPLAY_DEVICE,
+            community_id=REPLAY_COMMUNITY,
+            event_time=at,
+            device_id=REPLAY_DEVICE,
+            sensor_type=self.signal_type,
+            value=value,
+            unit=CANONICAL_UNITS[self.signal_type],
+        )
+
+    def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
         """Forward the score as the live sensor path would; report what the assessment emits."""
         observed_at = at if at.tzinfo else at.replace(tzinfo=UTC)
         assessor = self._assessor_at(observed_at)
+        # a device of several metrics has no one value: its combined score is not graded
+        value = next(iter(values.values())) if len(values) == 1 else math.nan
+        graded = self.graded and math.isfinite(value)
+        breach = graded and self.limits.check(self.signal_type, REPLAY_DEVICE, value) is not None
         strength = sensor_score(score.surprise)
         events = []
-        gate = self._gate.step(self.series, strength, False, observed_at)
+        gate = self._gate.step(self.series, strength, breach, observed_at)
         if gate is Gate.FORWARD_SUSPECT:
             events += assessor.observe(suspected_fault(REPLAY_COMMUNITY, REPLAY_DEVICE, observed_at)).events
         if gate is not Gate.DROP:
-            finite = score.expected is not None and math.isfinite(score.expected)
-            expected = score.expected if finite else None
-            signal = SourceSignal(
-                source="sensor",
-                community_id=REPLAY_COMMUNITY,
-                series=self.series,
-                signal_type=self.signal_type,
-                device_id=REPLAY_DEVICE,
-                observed_at=observed_at,
-                score=strength,
-                expected=expected,
-                warming_up=score.warming_up,
+            signal = sensor_signal(
+                self.series,
+                self._reading(observed_at, value),
+                score,
+                strength,
+                limits=self.limits,
+                limit=breach,
                 model=self.model,
+                graded=graded,
             )
             events += assessor.observe(signal).events
         if (moved := assessor.advance(REPLAY_COMMUNITY, observed_at)) is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def corpus(n: int = 800, spike: int = 600) -> list[CorpusFile]:
 
 
 class Threshold4:
-    def observe(self, at: datetime, score: Score) -> PolicyStep:
+    def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
         return PolicyStep(alert=score.surprise >= 4, tier=0)
 
 

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -20,12 +21,15 @@ from detectors.evaluation.replay_io import csv_files, read_device_table
 from pipeline.cli import main
 from pipeline.commands.replay import AssessmentPolicy
 from pipeline.config import Settings
+from pipeline.live_detector import live_series_model
 
 T0 = datetime(2024, 3, 1)
 N_ROWS = 600
 SPIKE_ROW = 450
 INCIDENT = range(SPIKE_ROW, SPIKE_ROW + 15)
 """A sustained rise: the live ladder opens on 2 of 3 high risks, never on one spike."""
+LEVEL = {"level": 1.0}
+"""The reading behind a score fed to the policy directly: at its expected level, no rise."""
 
 
 class RecordingPolicy:
@@ -34,7 +38,7 @@ class RecordingPolicy:
     def __init__(self) -> None:
         self.seen: list[datetime] = []
 
-    def observe(self, at: datetime, score: Score) -> PolicyStep:
+    def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
         self.seen.append(at)
         hot = score.surprise >= 4
         return PolicyStep(alert=hot, tier=4 if hot else 0)
@@ -103,7 +107,7 @@ def test_replay_core_active_follows_the_open_warning() -> None:
             self.calm = 0
             self.tier = 0
 
-        def observe(self, at: datetime, score: Score) -> PolicyStep:
+        def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
             opened = score.surprise >= 4 and not self.tier
             if score.surprise >= 4:
                 self.tier, self.calm = (2 if score.surprise >= 8 else 4), 0
@@ -298,7 +302,8 @@ def test_the_assessment_policy_resolves_a_warning_whose_scores_drop_at_once() ->
     not after the signal's 10-minute time to live."""
     policy = AssessmentPolicy(Settings(), "replay/level", "water_level", "test")
     high, quiet = Score.of_decades(12.0, 1.0), Score.of_decades(0.1, 1.0)
-    tiers = [policy.observe(T0 + timedelta(minutes=i), high if i < 30 else quiet).tier for i in range(60)]
+    scores = [high] * 30 + [quiet] * 30
+    tiers = [policy.observe(T0 + timedelta(minutes=i), score, LEVEL).tier for i, score in enumerate(scores)]
     assert tiers[29] > 0, "opened on the high readings"
     assert tiers[34] > 0, "held through the exit dwell"
     assert tiers[35] == 0, "resolved 5 minutes after the first quiet reading"
@@ -311,5 +316,22 @@ def test_a_weak_forwarded_reading_does_not_extend_the_exit_dwell() -> None:
     policy = AssessmentPolicy(Settings(), "replay/level", "water_level", "test")
     high, weak, quiet = Score.of_decades(12.0, 1.0), Score.of_decades(4.0, 1.0), Score.of_decades(0.1, 1.0)
     scores = [high] * 30 + [quiet] * 3 + [weak] + [quiet] * 26
-    tiers = [policy.observe(T0 + timedelta(minutes=i), score).tier for i, score in enumerate(scores)]
+    tiers = [policy.observe(T0 + timedelta(minutes=i), score, LEVEL).tier for i, score in enumerate(scores)]
     assert tiers[34] > 0 and tiers[35] == 0, f"resolved at {tiers.index(0, 30)}, not 35"
+
+
+def test_a_generic_series_is_warned_for_its_deviation_not_graded_in_metres() -> None:
+    """A generic file's values have no unit: replay assesses them for the flood hazard, but a
+    step of 900 units is not 900 m of water. Its warning stays at IV (no line grades it), where
+    the same readings replayed as a gauge's are graded on their rise."""
+    settings = Settings()
+    values = np.concatenate([np.full(300, 100.0), np.full(40, 1000.0), np.full(90, 100.0)])
+    values += np.random.default_rng(3).normal(0.0, 1.0, values.size)
+    stamps = [T0 + timedelta(minutes=i) for i in range(values.size)]
+    tiers = {}
+    for kind in ("generic", "water_level"):
+        policy = AssessmentPolicy(settings, f"replay/{kind}", kind, "test")
+        model = PerMetricDevice(live_series_model(settings, kind))
+        tiers[kind] = set(replay(stamps, {"level": values}, model, policy).tier.tolist()) - {0}
+    assert tiers["generic"] == {4}, "warned, at IV only"
+    assert min(tiers["water_level"]) < 4, "a gauge's 900 m rise is graded above IV"

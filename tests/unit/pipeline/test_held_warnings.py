@@ -45,19 +45,25 @@ def test_a_12_hour_flood_plateau_keeps_its_warning_and_resolves_when_the_level_i
     assert not back[3 * 60 :].any(), "resolved within 3 h of the level being back"
 
 
+IN_BAND = {SensorType.WATER_LEVEL: 2.0, SensorType.PM25: 10.0, SensorType.GAS_CH4: 0.0}
+"""Where each type's noise starts: below its lowest physical line (PM2.5 75 ug/m3, CH4 10 %LEL)
+all the way, since a reading past a line warns from the first reading, live and in replay."""
+
+
 def drifting_noise(kind: SensorType, seed: int, n: int = 3_000) -> np.ndarray:
     """AR(1) noise (phi 0.95) of 3 noise floors and a drift of 10 floors over the series."""
-    return drifting(SENSOR_PROFILES[kind].min_spread, seed, n)
+    return drifting(SENSOR_PROFILES[kind].min_spread, seed, n, IN_BAND[kind])
 
 
-def drifting(floor: float, seed: int, n: int = 3_000) -> np.ndarray:
-    """AR(1) noise (phi 0.95) of 3 ``floor`` and a drift of 10 ``floor`` over the series."""
+def drifting(floor: float, seed: int, n: int = 3_000, start: float | None = None) -> np.ndarray:
+    """AR(1) noise (phi 0.95) of 3 ``floor`` and a drift of 10 ``floor`` over the series, from
+    ``start`` (100 ``floor`` when not given)."""
     rng = np.random.default_rng(seed)
     shocks = rng.normal(0.0, 3.0 * floor * np.sqrt(1 - 0.95**2), n)
     noise = np.zeros(n)
     for i in range(1, n):
         noise[i] = 0.95 * noise[i - 1] + shocks[i]
-    return 100.0 * floor + noise + np.linspace(0.0, 10.0 * floor, n)
+    return (100.0 * floor if start is None else start) + noise + np.linspace(0.0, 10.0 * floor, n)
 
 
 @pytest.mark.parametrize("step", [timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)], ids=str)
