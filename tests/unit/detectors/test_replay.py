@@ -147,7 +147,7 @@ class WarnedFrom:
         self.start = start
         self.rows = 0
 
-    def observe(self, at: datetime, score: Score) -> PolicyStep:
+    def observe(self, at: datetime, score: Score, values: Mapping[str, float]) -> PolicyStep:
         self.rows += 1
         return PolicyStep(alert=False, tier=0, warned=self.rows >= self.start)
 
