@@ -79,8 +79,8 @@ def test_a_fresh_generic_device_of_drifting_autocorrelated_noise_opens_no_warnin
 
 
 SINGLE_GENERIC_GAP = (
-    "issue 15 gap: the multi-scale level's fast average on AR(1) noise spreads 3.6 times what it assumes "
-    "spread and protection freezes its level under the drift, so the record is beaten 11-19 times in "
+    "issue 15 gap: the multi-scale level's fast average on AR(1) noise spreads 3.6 times what it assumes, "
+    "and protection freezes its level under the drift, so the record is beaten 11-19 times in "
     "3,000 readings; echo and hold give each beat the ladder's second reading, which spans 60 s only "
     "from 1-minute spacing on (README, 'Fresh single generic series'); no fix tried kept NAB >= 65"
 )
