@@ -27,6 +27,7 @@ EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+_BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 # Surprise = -log10 p: tier IV starts at 4; fusion's sensor score is 0.5 at 5, 0.79 at 7, 0.88 at 8.
 _SURPRISE_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 16.0, 24.0)
 
@@ -181,6 +182,13 @@ class PipelineMetrics:
             _STAGE_BUCKETS,
         )
         self.registry.register(self.stage_latency)
+        self.ingest_batches = TallyHistogram(
+            "riskwatch_ingest_batch_messages",
+            "Messages an agent took from its topics in one go and handled as one unit.",
+            "agent",
+            _BATCH_BUCKETS,
+        )
+        self.registry.register(self.ingest_batches)
         self.detector_scores = TallyHistogram(
             "riskwatch_detector_surprise_decades",
             "Detector score (surprise, -log10 p) of every reading a warmed-up detector scored,"
