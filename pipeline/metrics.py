@@ -91,6 +91,37 @@ class ActiveWarningsCollector(Collector):
         yield family
 
 
+class FrozenSeriesCollector(Collector):
+    """``riskwatch_series_frozen`` and ``riskwatch_series_frozen_longest_seconds`` from one call of
+    ``frozen()`` per scrape: it walks every series, and a scrape used to walk them once per gauge
+    (half of it was 7 % of a profiled worker's samples while polled every 50 ms).
+
+    >>> calls = []
+    >>> collector = FrozenSeriesCollector(lambda: calls.append(1) or [("c/d/water_level", 90.0)])
+    >>> [(f.name, f.samples[0].value) for f in collector.collect()], len(calls)
+    ([('riskwatch_series_frozen', 1), ('riskwatch_series_frozen_longest_seconds', 90.0)], 1)
+    """
+
+    def __init__(self, frozen: Callable[[], Sequence[tuple[str, float]]]) -> None:
+        self._frozen = frozen
+
+    def collect(self) -> Iterator[Metric]:
+        """The count of frozen series and the longest one's seconds (0: none)."""
+        frozen = self._frozen()
+        yield GaugeMetricFamily(
+            "riskwatch_series_frozen",
+            "Series whose baseline is frozen through a deviation (nothing learned until readings"
+            " come back, or an operator accepts a new normal).",
+            value=len(frozen),
+        )
+        yield GaugeMetricFamily(
+            "riskwatch_series_frozen_longest_seconds",
+            "Event-time seconds the longest-frozen series has been frozen (0: none); from"
+            " rebaseline_after_s an operator may accept its new normal (riskwatch rebaseline).",
+            value=max((seconds for _, seconds in frozen), default=0.0),
+        )
+
+
 class ConsumerLagCollector(Collector):
     """``riskwatch_consumer_lag_messages{topic,partition}`` from the consumer's own view.
 
@@ -215,18 +246,6 @@ class PipelineMetrics:
             " their readings use their sensor type's default lines and no exposure.",
             registry=self.registry,
         )
-        self.series_frozen = Gauge(
-            "riskwatch_series_frozen",
-            "Series whose baseline is frozen through a deviation (nothing learned until readings"
-            " come back, or an operator accepts a new normal).",
-            registry=self.registry,
-        )
-        self.series_frozen_longest = Gauge(
-            "riskwatch_series_frozen_longest_seconds",
-            "Event-time seconds the longest-frozen series has been frozen (0: none); from"
-            " rebaseline_after_s an operator may accept its new normal (riskwatch rebaseline).",
-            registry=self.registry,
-        )
         self.rebaselines = Counter(
             "riskwatch_rebaselines_total",
             "Operators' requests to accept a series' new normal, by outcome (accepted or refused).",
@@ -305,8 +324,7 @@ class PipelineMetrics:
     def track_frozen(self, frozen: Callable[[], list[tuple[str, float]]]) -> None:
         """Compute the frozen-series gauges at scrape time from ``frozen()`` ((series, seconds),
         longest first)."""
-        self.series_frozen.set_function(lambda: len(frozen()))
-        self.series_frozen_longest.set_function(lambda: max((s for _, s in frozen()), default=0.0))
+        self.registry.register(FrozenSeriesCollector(frozen))
 
     def track_active_warnings(self, active: Callable[[], Iterable[RiskWarning]]) -> None:
         """Export open warnings from ``active()`` at every scrape."""
