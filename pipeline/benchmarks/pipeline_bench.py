@@ -54,6 +54,11 @@ from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 EVENTS_METRIC = "riskwatch_events_received_total"
+PROGRESS_POLL_S = 0.25
+"""How often the throughput phases read the workers' ``/metrics``. A scrape walks every series
+(the frozen and warming-up gauges): polled every 50 ms, scrapes took 23 % of the profiled
+worker's samples, so the probe measured itself. Four a second keep the count's resolution
+within 1 % of a phase of 25 s (a Prometheus server scrapes every 15 s)."""
 
 
 @dataclass
@@ -209,7 +214,7 @@ def await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: f
             first = (now, count)
         if count >= readings and first is not None:
             return (count - first[1]) / max(now - first[0], 1e-9)
-        time.sleep(0.05)
+        time.sleep(PROGRESS_POLL_S)
     raise TimeoutError(f"the workers did not process {readings} readings within {timeout_s} s")
 
 
