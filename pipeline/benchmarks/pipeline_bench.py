@@ -16,6 +16,10 @@ One run, one fresh embedded broker (and one more for the restore phase):
 7. **restore** — worker start → ready with 100k series of checkpointed detector
    state to restore (:mod:`pipeline.benchmarks.restore`; a fresh broker of its own).
 
+With a profile folder, py-spy samples the one worker during phase 2
+(:mod:`pipeline.benchmarks.profiling`): the sampling costs the worker some CPU, so the
+throughput of a profiled run reads low; measure and profile in separate runs.
+
 Throughput is counted in readings/s; every phase sees the same bytes.
 """
 
@@ -36,6 +40,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.benchmarks.broker_usage import process_usage
 from pipeline.benchmarks.echo_relay import RelayProcess, await_positioned
+from pipeline.benchmarks.profiling import profiled
 from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.broker import EmbeddedBroker, free_port
@@ -49,6 +54,11 @@ from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 EVENTS_METRIC = "riskwatch_events_received_total"
+PROGRESS_POLL_S = 0.25
+"""How often the throughput phases read the workers' ``/metrics``. A scrape walks every series
+(the frozen and warming-up gauges): polled every 50 ms, scrapes took 23 % of the profiled
+worker's samples, so the probe measured itself. Four a second keep the count's resolution
+within 1 % of a phase of 25 s (a Prometheus server scrapes every 15 s)."""
 
 
 @dataclass
@@ -73,6 +83,8 @@ class PipelineBenchReport:
     broker_rss_mib: float = 0.0
     restore: RestoreFigure | None = None
     """Start → ready with many series of checkpointed state (on a fresh broker of its own)."""
+    profiles: list[str] = field(default_factory=list)
+    """The sampling profile files of the one worker's throughput phase (none unless asked for)."""
 
     @property
     def ratio(self) -> float:
@@ -138,6 +150,7 @@ class PipelineBenchReport:
                     f" {r.monitored:,} series monitored, {r.state_bytes / 2**20:.0f} MiB of state)",
                 )
             )
+        rows += [("profile of the 1-worker phase (py-spy)", path) for path in self.profiles]
         rows += [
             (
                 "broker (Tansu) over the run",
@@ -201,7 +214,7 @@ def await_readings(workers: Sequence[WorkerProcess], readings: int, timeout_s: f
             first = (now, count)
         if count >= readings and first is not None:
             return (count - first[1]) / max(now - first[0], 1e-9)
-        time.sleep(0.05)
+        time.sleep(PROGRESS_POLL_S)
     raise TimeoutError(f"the workers did not process {readings} readings within {timeout_s} s")
 
 
@@ -331,10 +344,12 @@ def run_pipeline_bench(
     data_dir: Path,
     memory_series: Sequence[int] = (10_000, 100_000),
     restore_series: int = 100_000,
+    profile_dir: Path | None = None,
 ) -> PipelineBenchReport:
     """Run every phase on a fresh embedded broker and return the figures; the restore phase
     (skipped when ``restore_series`` is 0) gets a fresh broker of its own, so the volume the
-    other phases left in Tansu's memory storage does not weigh on it."""
+    other phases left in Tansu's memory storage does not weigh on it. With ``profile_dir``,
+    the one worker's throughput phase is sampled into it."""
     workload = Workload(communities=communities, devices=devices, ticks=ticks)
     messages = workload.messages()
     spikes = min(communities, 200)
@@ -363,7 +378,9 @@ def run_pipeline_bench(
         )
         with WorkerProcess(one, data_dir / "bench-worker-1.log") as worker:
             report.worker_ready_s = worker.wait_ready(60)
-            report.pipeline_readings_per_s = await_readings([worker], workload.readings, 600)
+            with profiled(worker.process.pid, profile_dir) as profiles:
+                report.pipeline_readings_per_s = await_readings([worker], workload.readings, 600)
+            report.profiles = [str(path) for path in profiles]
             report.latency_rate_readings_per_s = report.pipeline_readings_per_s / 2
             topics = TopicNames.from_settings(worker.settings)
             latencies = asyncio.run(

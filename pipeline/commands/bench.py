@@ -78,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=100_000,
         help="series of checkpointed state a worker restores before ready (0: skip that phase)",
     )
+    pipeline.add_argument(
+        "--profile",
+        metavar="DIR",
+        default=None,
+        help="sample the 1-worker throughput phase with py-spy into DIR (flame graph SVG, speedscope JSON)",
+    )
     pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pipeline.set_defaults(run=run_pipeline)
     scrape = benchmarks.add_parser(
@@ -115,7 +121,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
     """Run the pipeline benchmark on a fresh embedded broker and print its figures."""
     from pipeline.benchmarks.pipeline_bench import run_pipeline_bench
+    from pipeline.benchmarks.profiling import ProfilerError, py_spy
 
+    if args.profile is not None:
+        try:
+            py_spy()  # missing: say so now, not after minutes of benchmark
+        except ProfilerError as error:
+            print(f"riskwatch bench pipeline: {error}", file=sys.stderr)
+            return 1
     report = run_pipeline_bench(
         communities=args.communities,
         devices=args.devices,
@@ -123,6 +136,7 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         partitions=args.partitions,
         data_dir=Path(settings.data_dir) / "bench",
         restore_series=args.restore_series,
+        profile_dir=None if args.profile is None else Path(args.profile),
     )
     print(report.as_json() if args.json else report.as_table())
     return 0

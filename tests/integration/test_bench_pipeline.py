@@ -55,7 +55,7 @@ def test_the_relay_sends_one_record_per_spike_and_stops_cleanly(
 
 
 @pytest.mark.timeout(600)
-def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay(
+def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay_and_profiles_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "10")
@@ -67,6 +67,7 @@ def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay(
         data_dir=tmp_path,
         memory_series=(300,),
         restore_series=0,
+        profile_dir=tmp_path / "profile",
     )
     assert report.pipeline_readings_per_s > 0 and report.latency_rate_readings_per_s > 0
     assert report.latency_samples == report.relay_latency_samples == 20
@@ -76,3 +77,6 @@ def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay(
     data = json.loads(report.as_json())
     assert data["relay_latency_p99_ms"] == report.relay_latency_p99_ms > 0
     assert "latency baseline: aiokafka relay, same rate" in report.as_table()
+    profiles = [Path(p) for p in report.profiles]
+    assert [p.name for p in profiles] == ["worker-flamegraph.svg", "worker-speedscope.json"]
+    assert all(p.stat().st_size > 0 for p in profiles)
