@@ -3,7 +3,7 @@
 :func:`default_detector` builds the model a new series gets, and
 :class:`SeriesModel` is the recipe it is built from; the pipeline decides the
 recipe of each sensor type from its settings in one place
-(:func:`pipeline.live_detector.live_series_model`), and both the live worker
+(:func:`pipeline.processing.live_detector.live_series_model`), and both the live worker
 and ``riskwatch replay`` build from it, so the two never run different models.
 
 The choice, measured (``riskwatch bench detectors``: NAB's 58 files, same

@@ -82,7 +82,7 @@ DEVIATING_DECADES = RISK_HALF_SURPRISE
 learning protection (:attr:`detectors.ewma.EwmaZScore.protect_p`)."""
 FREEZE = Dwell(readings=2, seconds=60.0)
 """The baseline freezes once a deviation has lasted two readings and a minute: a lone deviating
-reading back in band at the next one is a spike (:mod:`pipeline.signals` reads it as a device's
+reading back in band at the next one is a spike (:mod:`pipeline.processing.signals` reads it as a device's
 suspected fault, which holding its evidence would hide); it is still not learned."""
 EXIT = Dwell(readings=5, seconds=300.0)
 """Back in band for 5 readings and 5 minutes before the baseline is released: the ladder's exit

@@ -23,11 +23,11 @@ from pydantic_settings import (
 
 from pipeline.alerting.settings import AlertmanagerSettings, base_url
 from pipeline.assess.config import AssessmentConfig
-from pipeline.decoding import DecodeLimits
-from pipeline.http_ingest import IngestToken
-from pipeline.kafka_security import KafkaSecurity
-from pipeline.mqtt_bridge import MqttSettings
+from pipeline.ingress.http_ingest import IngestToken
+from pipeline.ingress.mqtt_bridge import MqttSettings
+from pipeline.kafka.kafka_security import KafkaSecurity
 from pipeline.notify.settings import DEFAULT_CONSOLE_URL, NotifySettings
+from pipeline.processing.decoding import DecodeLimits
 from schemas.types import IDENTIFIER_PATTERN
 
 

@@ -11,17 +11,17 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 
 from pipeline.assess.tiers import TierPolicy
-from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.console.warning_lines import warning_line
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.notify.process import NotifyProcess
 from pipeline.notify.roster import RosterEntry
 from pipeline.notify.roster_store import write_roster
 from pipeline.simulation.encoding import batch_json
 from pipeline.simulation.live import demo_communities, live_feed
 from pipeline.simulation.registry import city_registry, publish_registry
-from pipeline.topics import TopicNames
-from pipeline.warning_lines import warning_line
 from pipeline.worker_process import WorkerProcess
 from schemas.warning import RiskWarning
 

@@ -20,7 +20,7 @@ from pipeline.processes import ManagedProcess
 
 STOP_DEADLINE_S = 6.0
 """How long a stopping worker may take before it exits regardless (see
-:mod:`pipeline.worker_shutdown`). An idle worker stops in ~1.7 s with its broker
+:mod:`pipeline.worker.worker_shutdown`). An idle worker stops in ~1.7 s with its broker
 up; ``riskwatch demo`` must be gone within 10 s of Ctrl-C."""
 
 

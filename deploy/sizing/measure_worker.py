@@ -28,10 +28,10 @@ from pathlib import Path
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.broker import EmbeddedBroker, free_port
+from pipeline.kafka.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
-from pipeline.topics import TopicNames
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 BATCH = 20

@@ -49,7 +49,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.assess.impact import ImpactConfig, impact_of
-from pipeline.sensor_profiles import SENSOR_PROFILES
+from pipeline.assess.sensor_profiles import SENSOR_PROFILES
 from schemas.events import ReporterRole
 from schemas.hazard import Hazard, Impact
 from schemas.warning import Evidence

@@ -43,14 +43,14 @@ from pipeline.benchmarks.echo_relay import RelayProcess, await_positioned
 from pipeline.benchmarks.profiling import profiled
 from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
 from pipeline.metrics_scrape import scrape, total
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage
 from pipeline.worker_process import WorkerProcess
 
 EVENTS_METRIC = "riskwatch_events_received_total"

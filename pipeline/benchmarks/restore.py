@@ -1,7 +1,7 @@
 """Worker start → ready with many series of checkpointed detector state to restore.
 
 The detector state topic is filled by the worker's own checkpoint writer
-(:class:`~pipeline.checkpoint.DetectorCheckpoints`, signed envelopes of the live
+(:class:`~pipeline.state.checkpoint.DetectorCheckpoints`, signed envelopes of the live
 detector), one record per series on the partition of its community, as a worker
 that had run for a while would have left it. A worker is then started and timed
 from process start to ``/ready``, which it reports only after reading its
@@ -25,13 +25,13 @@ from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from detectors.hold import CALIBRATION_READINGS
-from pipeline.checkpoint import DetectorCheckpoints, StateRecord
-from pipeline.checkpoint_generations import CheckpointMarker, marker_key
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames, partition_of
 from pipeline.metrics_scrape import scrape, total
-from pipeline.processing import detector_for, series_kind
-from pipeline.topics import TopicNames, partition_of
+from pipeline.processing.processor import detector_for, series_kind
+from pipeline.state.checkpoint import DetectorCheckpoints, StateRecord
+from pipeline.state.checkpoint_generations import CheckpointMarker, marker_key
 from pipeline.worker_process import WorkerProcess
 
 STATE_KEY = "bench-restore-state-signing-key!"
@@ -84,7 +84,7 @@ def checkpoint_records(
 async def _write(bootstrap: str, topics: TopicNames, records: Sequence[StateRecord], partitions: int) -> None:
     """Send the records as the worker's checkpoint timer does: key = series, to the record's
     partition; then each partition's marker into both state topics, which completes the
-    generation (without it a worker restores nothing: :mod:`pipeline.checkpoint_generations`)."""
+    generation (without it a worker restores nothing: :mod:`pipeline.state.checkpoint_generations`)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
     await producer.start()
     try:

@@ -1,6 +1,6 @@
 """``riskwatch bench scrape``: how long a worker takes to render ``/metrics`` at district scale.
 
-A real :class:`~pipeline.processing.EventProcessor` fills its
+A real :class:`~pipeline.processing.processor.EventProcessor` fills its
 :class:`~pipeline.metrics.PipelineMetrics` the way a worker does: ``communities``
 gateways send water-level batches until ``series`` detectors are warm and calibrated
 (:mod:`detectors.hold`), then the first ``warnings`` communities spike and open a
@@ -27,9 +27,9 @@ from detectors.hold import CALIBRATION_READINGS
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 """Event time of the workload's last tick; the processor's clock follows it."""

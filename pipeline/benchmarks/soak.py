@@ -43,10 +43,10 @@ from aiokafka import AIOKafkaProducer
 from pipeline.benchmarks.broker_usage import process_usage
 from pipeline.benchmarks.pipeline_bench import EVENTS_METRIC, await_readings, bench_settings, produce_messages
 from pipeline.benchmarks.workload import Workload
-from pipeline.broker import EmbeddedBroker
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 LAG_METRIC = "riskwatch_consumer_lag_messages"

@@ -16,7 +16,7 @@ from pipeline.config import Settings
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    from pipeline.broker import EmbeddedBroker
+    from pipeline.kafka.broker import EmbeddedBroker
 
     with EmbeddedBroker(port=args.port) as broker:
         print(f"Tansu broker on {broker.bootstrap_servers} (memory storage); Ctrl-C stops it", flush=True)

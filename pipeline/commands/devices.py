@@ -33,7 +33,7 @@ from pipeline.devices.registry import DeviceRegistry
 
 
 def _topic(settings: Settings) -> str:
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
     return TopicNames.from_settings(settings).devices
 
@@ -47,7 +47,7 @@ def _send(settings: Settings, entries: list[DeviceEntry]) -> None:
 def current_registry(settings: Settings) -> DeviceRegistry:
     """The registry as the devices topic holds it now (unreadable records skipped, with a note)."""
     from pipeline.commands.operator import bootstrap_of
-    from pipeline.state_store import read_to_end
+    from pipeline.kafka.state_store import read_to_end
 
     registry = DeviceRegistry()
     for record in asyncio.run(read_to_end(bootstrap_of(settings), _topic(settings), security=settings.kafka)):

@@ -11,10 +11,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the bridge until Ctrl-C."""
     from kafka import KafkaProducer
 
-    from pipeline.decoding import DecodeLimits
-    from pipeline.kafka_security import load_kafka_security
-    from pipeline.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
-    from pipeline.topics import TopicNames
+    from pipeline.ingress.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
+    from pipeline.kafka.kafka_security import load_kafka_security
+    from pipeline.kafka.topics import TopicNames
+    from pipeline.processing.decoding import DecodeLimits
 
     if not settings.bootstrap_servers:
         print("mqtt-bridge needs RISKWATCH_BOOTSTRAP_SERVERS (the Kafka it forwards to)")

@@ -35,8 +35,8 @@ ACTIONS = {
 
 def revisions_of(settings: Settings, bootstrap: str, warning_id: str) -> list[RiskWarning]:
     """Every revision of ``warning_id`` on the warnings topic, oldest first (duplicates dropped)."""
-    from pipeline.state_store import read_to_end
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.state_store import read_to_end
+    from pipeline.kafka.topics import TopicNames
 
     found: dict[int, RiskWarning] = {}
     topic = TopicNames.from_settings(settings).warnings
@@ -61,7 +61,7 @@ def send_keyed(settings: Settings, topic: str, records: Iterable[tuple[str, byte
     broker has taken every one; the operator commands that write compacted topics use this."""
     from kafka import KafkaProducer
 
-    from pipeline.publish import deliver_keyed
+    from pipeline.ingress.publish import deliver_keyed
 
     producer = KafkaProducer(bootstrap_servers=bootstrap_of(settings), **settings.kafka.kafka_python_kwargs())
     try:
@@ -100,7 +100,7 @@ def send_action(settings: Settings, bootstrap: str, action: OperatorAction) -> N
     """Send one operator action to the feedback topic, keyed by its community."""
     from kafka import KafkaProducer
 
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     try:
@@ -162,9 +162,9 @@ def run_review(settings: Settings, args: argparse.Namespace) -> int:
 
 def response_of(settings: Settings, warning_id: str) -> list[dict[str, object]]:
     """Who ``riskwatch notify`` told of ``warning_id``, how it went, who acknowledged."""
+    from pipeline.kafka.state_store import read_to_end
+    from pipeline.kafka.topics import TopicNames
     from pipeline.notify.deliveries import DeliveryBook
-    from pipeline.state_store import read_to_end
-    from pipeline.topics import TopicNames
 
     book = DeliveryBook()
     topic = TopicNames.from_settings(settings).deliveries

@@ -6,7 +6,7 @@ copy is written to OUT at the same relative path (see
 :mod:`detectors.evaluation.replay_io` for the file rules). Every metric's model
 is the one the live worker gives a series of sensor type ``--kind``, built
 from the same settings by the same function
-(:func:`pipeline.live_detector.live_series_model`), except that a generic file
+(:func:`pipeline.processing.live_detector.live_series_model`), except that a generic file
 with several metrics is judged as one device, all metrics together
 (:func:`detectors.ensemble.default_device`): the worker has no generic series (a reading carries one of
 the product's sensor types). ``alert`` is 1 where the
@@ -41,8 +41,8 @@ from pipeline.assess.assessor import Assessor
 from pipeline.assess.fusion import sensor_score
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
-from pipeline.live_detector import live_series_model
-from pipeline.signals import Gate, SignalGate, sensor_signal, suspected_fault
+from pipeline.processing.live_detector import live_series_model
+from pipeline.processing.signals import Gate, SignalGate, sensor_signal, suspected_fault
 from schemas.events import CANONICAL_UNITS, SensorReading, SensorType
 from schemas.warning import WarningChange, WarningStatus
 
@@ -61,11 +61,11 @@ PLOT_MISSING = (
 class AssessmentPolicy:
     """The live pipeline's sensor path after the detector, for one replayed device.
 
-    Each score is turned into a sensor signal as :class:`pipeline.signals.SensorSignals`
+    Each score is turned into a sensor signal as :class:`pipeline.processing.signals.SensorSignals`
     does (:func:`sensor_score` of the surprise, checked against the same limits, built by the
-    same :func:`~pipeline.signals.sensor_signal` from the row's value, so the impact axis
+    same :func:`~pipeline.processing.signals.sensor_signal` from the row's value, so the impact axis
     grades a gauge's rise or a reading past its lines as it does live; through the same
-    :class:`~pipeline.signals.SignalGate`: forwarded only while it matters, and
+    :class:`~pipeline.processing.signals.SignalGate`: forwarded only while it matters, and
     with a suspected-fault finding after a spike that came straight back) and
     folded into a fresh :class:`Assessor` with the configured tier ladder, whose
     clock follows event time. Every reading, dropped ones too, then advances the

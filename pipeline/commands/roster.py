@@ -45,9 +45,9 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
 def run_list(settings: Settings, args: argparse.Namespace) -> int:
     """Print the roster (of one community with ``--community``)."""
     from pipeline.commands.operator import bootstrap_of
+    from pipeline.kafka.state_store import read_to_end
+    from pipeline.kafka.topics import TopicNames
     from pipeline.notify.roster import Roster
-    from pipeline.state_store import read_to_end
-    from pipeline.topics import TopicNames
 
     roster = Roster()
     topic = TopicNames.from_settings(settings).roster

@@ -43,7 +43,7 @@ def _aware(text: str) -> datetime:
 
 def _send(settings: Settings, key: str, value: bytes | None) -> None:
     from pipeline.commands.operator import send_keyed
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
     send_keyed(settings, TopicNames.from_settings(settings).silences, [(key, value)])
 
@@ -85,8 +85,8 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
     """Print the silences not yet ended."""
     from pipeline.assess.silences import Silence, silence_record
     from pipeline.commands.operator import bootstrap_of
-    from pipeline.state_store import read_to_end
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.state_store import read_to_end
+    from pipeline.kafka.topics import TopicNames
 
     topic = TopicNames.from_settings(settings).silences
     current: dict[str, Silence] = {}

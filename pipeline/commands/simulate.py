@@ -63,10 +63,10 @@ def _publish(
 ) -> Counter[str]:
     from kafka import KafkaProducer
 
-    from pipeline.kafka_admin import ensure_topics
+    from pipeline.kafka.kafka_admin import ensure_topics
+    from pipeline.kafka.topics import TopicNames
     from pipeline.simulation.publishing import publish
     from pipeline.simulation.registry import publish_registry, scenario_registry
-    from pipeline.topics import TopicNames
 
     settings = settings.model_copy(update={"bootstrap_servers": args.bootstrap})
     ensure_topics(settings, args.bootstrap)

@@ -24,7 +24,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from pipeline.config import Settings
-from pipeline.warning_lines import warning_line
+from pipeline.console.warning_lines import warning_line
 from schemas.hazard import Hazard, Tier
 from schemas.warning import RiskWarning
 
@@ -132,7 +132,7 @@ def _record_values(
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Tail until Ctrl-C (or ``--limit`` warnings)."""
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
     bootstrap = args.bootstrap or settings.bootstrap_servers
     if not bootstrap:

@@ -9,10 +9,10 @@ from pipeline.config import Settings
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the Faust worker until it is stopped; a stop takes at most ``STOP_DEADLINE_S``."""
-    from pipeline.app import create_app
-    from pipeline.broker import EmbeddedBroker
-    from pipeline.kafka_admin import ensure_topics
-    from pipeline.worker_shutdown import BoundedStopWorker
+    from pipeline.kafka.broker import EmbeddedBroker
+    from pipeline.kafka.kafka_admin import ensure_topics
+    from pipeline.worker.app import create_app
+    from pipeline.worker.worker_shutdown import BoundedStopWorker
 
     broker = None
     bootstrap = settings.bootstrap_servers

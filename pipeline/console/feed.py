@@ -12,8 +12,8 @@ import logging
 from pydantic import ValidationError
 
 from pipeline.console.board import WarningBoard
-from pipeline.kafka_security import KafkaSecurity
-from pipeline.topic_follower import follow_topic
+from pipeline.kafka.kafka_security import KafkaSecurity
+from pipeline.kafka.topic_follower import follow_topic
 from schemas.warning import RiskWarning
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@
 * ``GET /api/warnings/{id}/response`` — per recipient: channel, outcome, attempts, acknowledgement.
 
 Tokens are signed by ``riskwatch notify`` (:mod:`pipeline.notify.signing`) with the key of
-:func:`pipeline.state_key.ack_link_key`. A forged, damaged or expired token, or one already
+:func:`pipeline.state.state_key.ack_link_key`. A forged, damaged or expired token, or one already
 used (its acknowledgement is on ``riskwatch.deliveries``, which every worker follows whole), is
 refused with a page that says which.
 """

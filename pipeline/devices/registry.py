@@ -1,6 +1,6 @@
 """The registry as a worker holds it: every device entry of the devices topic, and their limit rules.
 
-The worker reads the compacted topic whole (:func:`pipeline.topic_follower.follow_topic`)
+The worker reads the compacted topic whole (:func:`pipeline.kafka.topic_follower.follow_topic`)
 and applies each record here. :attr:`DeviceRegistry.rules` is the very dict the
 worker's :class:`~detectors.limits.PhysicalLimits` looks device rules up in, so a
 reading costs one dict lookup and a ``riskwatch devices set`` is in force from the

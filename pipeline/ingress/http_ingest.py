@@ -3,8 +3,8 @@
 Pure request handling (no sockets, no Kafka): :class:`HttpIngest` takes the
 request's parts and returns the HTTP answer, the messages to produce to the
 input topic and the dead letters to produce. Validation is the pipeline's own
-:class:`~pipeline.decoding.MessageDecoder` (JSON) or
-:func:`~pipeline.senml.decode_senml` (SenML), so HTTP accepts exactly what
+:class:`~pipeline.processing.decoding.MessageDecoder` (JSON) or
+:func:`~pipeline.ingress.senml.decode_senml` (SenML), so HTTP accepts exactly what
 Kafka producers may send.
 
 Authentication: ``Authorization: Bearer <token>``; each configured token is
@@ -39,15 +39,15 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
+from pipeline.ingress.senml import SENML_CONTENT_TYPE, decode_senml
+from pipeline.processing.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
 from pipeline.secret_types import Secret
-from pipeline.senml import SENML_CONTENT_TYPE, decode_senml
 from schemas.deadletter import DeadLetter, RejectReason
 from schemas.events import EventKind
 from schemas.types import Identifier
 
 if TYPE_CHECKING:  # pipeline.config imports this module's settings types
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
 JSON_CONTENT_TYPE = "application/json"
 INGEST_KINDS: tuple[EventKind, ...] = get_args(EventKind)

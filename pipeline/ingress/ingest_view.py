@@ -1,4 +1,4 @@
-"""The worker's ``POST /ingest/{kind}`` view: :class:`~pipeline.http_ingest.HttpIngest` on Faust's web server.
+"""The worker's ``POST /ingest/{kind}`` view: :class:`~.http_ingest.HttpIngest` on Faust's web server.
 
 An adapter of a few lines, like the console's views: read the request, let
 the pure handler decide, produce what it returned through the worker's own
@@ -15,9 +15,9 @@ from typing import Any
 
 import faust
 
-from pipeline.http_ingest import HttpIngest, produce_answer, request_from, response_bytes
-from pipeline.openapi import ingest_openapi
-from pipeline.topics import TopicNames
+from pipeline.ingress.http_ingest import HttpIngest, produce_answer, request_from, response_bytes
+from pipeline.ingress.openapi import ingest_openapi
+from pipeline.kafka.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 

@@ -30,14 +30,14 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
-from pipeline.http_ingest import OutboundMessage, event_batches
+from pipeline.ingress.http_ingest import OutboundMessage, event_batches
+from pipeline.ingress.senml import decode_senml
+from pipeline.processing.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
 from pipeline.secret_types import Secret
-from pipeline.senml import decode_senml
 from schemas.deadletter import DeadLetter, RejectReason
 
 if TYPE_CHECKING:  # pipeline.config imports this module's settings types
-    from pipeline.topics import TopicNames
+    from pipeline.kafka.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 

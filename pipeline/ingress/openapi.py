@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from pipeline.http_ingest import INGEST_KINDS, JSON_CONTENT_TYPE
-from pipeline.senml import SENML_CONTENT_TYPE
+from pipeline.ingress.http_ingest import INGEST_KINDS, JSON_CONTENT_TYPE
+from pipeline.ingress.senml import SENML_CONTENT_TYPE
 from schemas.events import Event
 
 _ITEM_RESULT: dict[str, Any] = {

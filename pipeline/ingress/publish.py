@@ -26,10 +26,10 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from pipeline.decoding import DecodeLimits, MessageDecoder
-from pipeline.kafka_security import KafkaSecurity
-from pipeline.senml import decode_senml
-from pipeline.topics import TopicNames
+from pipeline.ingress.senml import decode_senml
+from pipeline.kafka.kafka_security import KafkaSecurity
+from pipeline.kafka.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits, MessageDecoder
 from schemas.envelope import Envelope
 from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
 

@@ -7,11 +7,11 @@ This module resolves a pack (RFC 8428 §4.6) and maps each record onto a
 (``…/water_level``), the rest of the resolved name the device; the unit is
 converted to the sensor type's canonical unit, and an unknown unit is
 refused with the units that would be accepted. The resulting events then go
-through the same :class:`~pipeline.decoding.MessageDecoder` as any JSON event,
+through the same :class:`~pipeline.processing.decoding.MessageDecoder` as any JSON event,
 so there is one set of validation rules.
 
 >>> from datetime import UTC, datetime
->>> from pipeline.decoding import DecodeLimits, MessageDecoder
+>>> from pipeline.processing.decoding import DecodeLimits, MessageDecoder
 >>> pack = b'[{"bn": "wl-1/", "bt": 1767225600, "n": "temperature", "u": "K", "v": 293.15},'
 >>> pack += b' {"n": "water_level", "u": "cm", "v": 125}, {"n": "water_level", "u": "ft", "v": 1}]'
 >>> decoded = decode_senml(pack, MessageDecoder("sensor_reading", DecodeLimits()),
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.decoding import Decoded, MessageDecoder, Rejection
+from pipeline.processing.decoding import Decoded, MessageDecoder, Rejection
 from schemas.deadletter import RejectReason
 from schemas.events import CANONICAL_UNITS, SensorType
 

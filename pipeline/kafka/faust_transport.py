@@ -6,7 +6,7 @@
   This subclass sets the fetch wait from :class:`~pipeline.config.Settings`.
 * After every rebalance Faust seeks each assigned partition to its committed
   offset and then resumes the flow of messages. riskwatch resumes where its
-  checkpointed *state* ends instead (:mod:`pipeline.checkpoint_generations`):
+  checkpointed *state* ends instead (:mod:`pipeline.state.checkpoint_generations`):
   committed offsets may be ahead of it (lost inputs) or behind what a worker that
   kept a partition has processed (inputs applied twice). The consumer restores
   state and seeks to the app's resume points right there, before the flow

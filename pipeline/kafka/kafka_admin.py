@@ -11,7 +11,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from pipeline.config import Settings
-from pipeline.topics import TopicNames
+from pipeline.kafka.topics import TopicNames
 
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
@@ -25,7 +25,7 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
         return {"max.message.bytes": str(settings.max_record_bytes)}
     if name in (names.detector_state, names.warnings_state):
         # Only the latest state per key matters, but a value superseded by an unfinished
-        # checkpoint generation must outlive it (pipeline.checkpoint_generations): an hour.
+        # checkpoint generation must outlive it (pipeline.state.checkpoint_generations): an hour.
         return {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
     if name in (names.silences, names.devices, names.roster):
         return {"cleanup.policy": "compact"}

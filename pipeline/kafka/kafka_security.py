@@ -143,7 +143,7 @@ def load_kafka_security(**overrides: object) -> KafkaSecurity:
     >>> load_kafka_security(security_protocol="SASL_SSL", sasl_username="u", ssl_cafile="/nowhere.pem")
     Traceback (most recent call last):
     ...
-    pipeline.kafka_security.KafkaSecurityError: invalid Kafka security configuration: \
+    pipeline.kafka.kafka_security.KafkaSecurityError: invalid Kafka security configuration: \
 RISKWATCH_KAFKA_SSL_CAFILE: Path does not point to a file
     """
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from pipeline.kafka_security import KafkaSecurity
+from pipeline.kafka.kafka_security import KafkaSecurity
 
 
 class StateReadTimeout(RuntimeError):
@@ -74,7 +74,7 @@ async def read_logs(
     security: KafkaSecurity | None = None,
 ) -> dict[int, list[tuple[str, bytes | None]]]:
     """``{partition: [(key, value), ...]}`` in offset order, tombstones included, for
-    :func:`pipeline.checkpoint_generations.fold_partition`; records without a key are skipped."""
+    :func:`pipeline.state.checkpoint_generations.fold_partition`; records without a key are skipped."""
     partitions = list(partitions)
     logs: dict[int, list[tuple[str, bytes | None]]] = {p: [] for p in partitions}
     if not partitions:

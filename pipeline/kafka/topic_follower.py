@@ -13,7 +13,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from pipeline.kafka_security import KafkaSecurity
+from pipeline.kafka.kafka_security import KafkaSecurity
 
 Apply = Callable[[bytes | None, bytes | None], None]
 """Called with each record's key and value (``None`` value: a tombstone), in partition order."""

@@ -4,15 +4,15 @@ and ``riskwatch demo --roster``."""
 from __future__ import annotations
 
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.notify.roster import RosterEntry
-from pipeline.topics import TopicNames
 
 
 def write_roster(settings: Settings, bootstrap: str, records: list[tuple[str, RosterEntry | None]]) -> None:
     """Write each ``(id, entry)`` (``None``: take the id off) and wait until the broker has them all."""
     from kafka import KafkaProducer
 
-    from pipeline.publish import deliver_keyed
+    from pipeline.ingress.publish import deliver_keyed
 
     topic = TopicNames.from_settings(settings).roster
     producer = KafkaProducer(bootstrap_servers=bootstrap, **settings.kafka.kafka_python_kwargs())

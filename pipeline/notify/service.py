@@ -26,8 +26,10 @@ from pydantic import ValidationError
 
 from pipeline.assess.episodes import NoticeKind, Notification
 from pipeline.config import Settings
-from pipeline.decoding import Rejection, dead_letters
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.state_store import read_to_end
+from pipeline.kafka.topic_follower import follow_topic
+from pipeline.kafka.topics import TopicNames
 from pipeline.notify.deliverer import Deliverer, Job
 from pipeline.notify.deliveries import DeliveryBook, DeliveryRecord, idempotency_key
 from pipeline.notify.messages import Message
@@ -37,10 +39,8 @@ from pipeline.notify.recipients import recipients
 from pipeline.notify.roster import Roster, RosterEntry
 from pipeline.notify.signing import AckClaim, expiry, issue_token
 from pipeline.notify.transport import ChannelTransport
-from pipeline.state_key import ack_link_key
-from pipeline.state_store import read_to_end
-from pipeline.topic_follower import follow_topic
-from pipeline.topics import TopicNames
+from pipeline.processing.decoding import Rejection, dead_letters
+from pipeline.state.state_key import ack_link_key
 from schemas.deadletter import DeadLetter, RejectReason
 
 log = logging.getLogger("riskwatch.notify")

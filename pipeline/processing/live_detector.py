@@ -1,11 +1,11 @@
 """The one place that decides which model a series gets: :func:`live_series_model`.
 
-The worker (:func:`pipeline.processing.detector_for`) and ``riskwatch replay``
+The worker (:func:`pipeline.processing.processor.detector_for`) and ``riskwatch replay``
 both build their detectors from it, so an offline replay runs the model the
 live pipeline runs, with the same settings; they cannot drift apart.
 
 A sensor type of the product (``water_level``, ``gas_ch4``…) brings its
-profile (:mod:`pipeline.sensor_profiles`): the dangerous direction and the
+profile (:mod:`pipeline.assess.sensor_profiles`): the dangerous direction and the
 noise floor. Anything else (``generic``, the default of ``riskwatch replay``,
 e.g. for NAB's files) is judged in both directions with no floor. The family
 follows from that (:func:`detectors.ensemble.default_detector`).
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from detectors.base import Detector
 from detectors.ensemble import SeriesModel
+from pipeline.assess.sensor_profiles import SENSOR_PROFILES, SensorProfile
 from pipeline.config import Settings
-from pipeline.sensor_profiles import SENSOR_PROFILES, SensorProfile
 
 _PROFILES: dict[str, SensorProfile] = {sensor.value: profile for sensor, profile in SENSOR_PROFILES.items()}
 

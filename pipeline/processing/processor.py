@@ -19,12 +19,12 @@ from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, AssessmentOutput, Asse
 from pipeline.assess.fusion import SourceSignal
 from pipeline.clock import Clock
 from pipeline.config import Settings
-from pipeline.decoding import DecodeLimits, MessageDecoder, dead_letters
 from pipeline.devices.registry import DeviceRegistry
-from pipeline.live_detector import live_detector
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.signals import ReportSignals, SensorSignals, TelemetrySignals
-from pipeline.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits, MessageDecoder, dead_letters
+from pipeline.processing.live_detector import live_detector
+from pipeline.processing.signals import ReportSignals, SensorSignals, TelemetrySignals
 from schemas.deadletter import DeadLetter
 from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
 from schemas.feedback import OperatorAction, Rebaseline
@@ -62,7 +62,7 @@ class Outcome:
 def detector_for(settings: Settings) -> SeriesDetectors:
     """A detector bank whose new series get the live model of their sensor type.
 
-    The model is decided in one place, :func:`pipeline.live_detector.live_series_model`,
+    The model is decided in one place, :func:`pipeline.processing.live_detector.live_series_model`,
     which ``riskwatch replay`` uses too: for the product's sensor types an EWMA z-score
     on the sensor's noise floor, whose evidence lasts as long as a deviation does,
     which the tier ladder's N-of-M entry, dwell and hysteresis need (the measured

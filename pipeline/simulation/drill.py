@@ -31,16 +31,16 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.simulation.generator import generate
 from pipeline.simulation.publishing import Pacer, live_start, publish
 from pipeline.simulation.registry import publish_registry, scenario_registry
 from pipeline.simulation.scenario import Scenario
 from pipeline.simulation.scorecard import ScoreCard, score
 from pipeline.simulation.truth import GroundTruth, ground_truth
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas.warning import RiskWarning
 

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 from kafka import KafkaProducer
 
+from pipeline.kafka.topics import TopicNames
 from pipeline.simulation.encoding import batch_json
 from pipeline.simulation.generator import Batch
-from pipeline.topics import TopicNames
 
 
 @dataclass

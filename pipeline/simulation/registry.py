@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 
 from pipeline.devices.entry import DeviceEntry
-from pipeline.publish import deliver_keyed
+from pipeline.ingress.publish import deliver_keyed
 from pipeline.simulation.devices import community_devices
 from pipeline.simulation.planning import TIER_GRADES
 from pipeline.simulation.scenario import IncidentKind, Scenario

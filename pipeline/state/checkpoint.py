@@ -26,7 +26,13 @@ from detectors.base import Detector
 from detectors.series import SeriesDetectors
 from detectors.state import StateHeader, StateRejected, load_verified_state, save_state, verify_state
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
-from pipeline.signals import ReportSignals, SensorSignals, SeriesSignalState, TelemetrySignals, TelemetryState
+from pipeline.processing.signals import (
+    ReportSignals,
+    SensorSignals,
+    SeriesSignalState,
+    TelemetrySignals,
+    TelemetryState,
+)
 
 
 class CommunityExtras(BaseModel):
@@ -130,7 +136,7 @@ class DetectorCheckpoints:
 
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """Signed states of every changed series (of ``partitions``, or all); a tombstone for one
-        that has no model (a key set aside by a restore, see :mod:`pipeline.checkpoint_generations`)."""
+        that has no model (a key set aside by a restore, see :mod:`pipeline.state.checkpoint_generations`)."""
         records = []
         for partition, series in self.dirty.take(partitions):
             detector = self.bank.get(series)

@@ -6,7 +6,7 @@ counted success. :class:`OutputLedger` keeps each record until the broker has
 acknowledged it. :meth:`OutputLedger.settle` awaits them all, resends the ones that
 failed, and answers whether everything sent so far is on the broker: a checkpoint
 writes its marker only then, so the inputs behind a lost output stay uncovered and are
-processed again after a crash (see :mod:`pipeline.checkpoint_generations`).
+processed again after a crash (see :mod:`pipeline.state.checkpoint_generations`).
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ Written on a timer and for revoked partitions before they may move; restored for
 partitions taken over before the worker reads them. A worker that is assigned a
 partition it already held keeps its live state, which is at least as new as any
 checkpoint. Each write is one generation per
-input partition (:mod:`pipeline.checkpoint_generations`): states first, then, once
+input partition (:mod:`pipeline.state.checkpoint_generations`): states first, then, once
 those and every output sent before them are acknowledged, a marker naming the input
 offsets the generation covers. A restore folds each partition to its newest complete
-generation and says where to resume. See :mod:`pipeline.checkpoint` for what is
-written and :mod:`pipeline.state_store` for how partitions are read to their end.
+generation and says where to resume. See :mod:`pipeline.state.checkpoint` for what is
+written and :mod:`pipeline.kafka.state_store` for how partitions are read to their end.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from pipeline.checkpoint import DirtyKeys, RestoreReport, StateRecord
-from pipeline.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
-from pipeline.kafka_security import KafkaSecurity
+from pipeline.kafka.kafka_security import KafkaSecurity
+from pipeline.kafka.state_store import read_logs
 from pipeline.metrics import PipelineMetrics
-from pipeline.output_ledger import OutputLedger
-from pipeline.state_store import read_logs
+from pipeline.state.checkpoint import DirtyKeys, RestoreReport, StateRecord
+from pipeline.state.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
+from pipeline.state.output_ledger import OutputLedger
 
 
 class CheckpointBook(Protocol):
-    """What :class:`~pipeline.checkpoint.DetectorCheckpoints` and ``AssessmentCheckpoints`` share."""
+    """What :class:`~pipeline.state.checkpoint.DetectorCheckpoints` and ``AssessmentCheckpoints`` share."""
 
     dirty: DirtyKeys
 

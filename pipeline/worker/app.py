@@ -1,7 +1,7 @@
 """The Faust app: topics, one ingest agent, and the worker's web views.
 
 Thin by design: the agent hands each message to
-:class:`~pipeline.processing.EventProcessor` and sends what it returns.
+:class:`~pipeline.processing.processor.EventProcessor` and sends what it returns.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pydantic import ValidationError
 
 from pipeline.alerting.pusher import install_alertmanager
 from pipeline.assess.silences import silence_record
-from pipeline.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
-from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.console.board import WarningBoard
@@ -29,22 +27,24 @@ from pipeline.console.frozen_web import install_frozen
 from pipeline.console.response_web import install_response
 from pipeline.console.silences_web import install_silences
 from pipeline.console.web import install_console
-from pipeline.consumer_lag import PartitionProgress
-from pipeline.faust_transport import RiskwatchFaustApp
-from pipeline.http_ingest import HttpIngest
-from pipeline.ingest_view import install_ingest
-from pipeline.log_throttle import throttle_repeats
+from pipeline.ingress.http_ingest import HttpIngest
+from pipeline.ingress.ingest_view import install_ingest
+from pipeline.kafka.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
+from pipeline.kafka.consumer_lag import PartitionProgress
+from pipeline.kafka.faust_transport import RiskwatchFaustApp
+from pipeline.kafka.state_store import read_logs
+from pipeline.kafka.topic_follower import follow_topic
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import EXPOSITION_CONTENT_TYPE, PipelineMetrics
 from pipeline.notify.deliveries import DeliveryBook, DeliveryRecord
-from pipeline.output_ledger import OutputLedger
-from pipeline.processing import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
-from pipeline.readiness import Readiness
-from pipeline.revision_fence import RevisionFence
-from pipeline.state_key import ack_link_key, worker_state_key
-from pipeline.state_store import read_logs
-from pipeline.state_sync import StateSync
-from pipeline.topic_follower import follow_topic
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage, Outcome, detector_for, series_kind
+from pipeline.state.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
+from pipeline.state.output_ledger import OutputLedger
+from pipeline.state.revision_fence import RevisionFence
+from pipeline.state.state_key import ack_link_key, worker_state_key
+from pipeline.state.state_sync import StateSync
+from pipeline.worker.log_throttle import throttle_repeats
+from pipeline.worker.readiness import Readiness
 from schemas.feedback import OPERATOR_ACTION, OperatorAction
 from schemas.warning import RiskWarning
 

@@ -20,8 +20,8 @@ from deploy_files import DEPLOY, load_yaml, setting_names
 
 from pipeline.cli import build_parser
 from pipeline.config import Settings
-from pipeline.kafka_admin import topic_configs
-from pipeline.topics import TopicNames
+from pipeline.kafka.kafka_admin import topic_configs
+from pipeline.kafka.topics import TopicNames
 
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 STATE_TOPICS = ("warnings.state", "detector.state", "silences", "devices", "roster")  # the compacted ones

@@ -20,8 +20,8 @@ from deploy_files import DEPLOY, load_yaml, load_yaml_documents, setting_names
 
 from pipeline.cli import build_parser
 from pipeline.config import Settings
-from pipeline.kafka_admin import topic_configs
-from pipeline.topics import TopicNames
+from pipeline.kafka.kafka_admin import topic_configs
+from pipeline.kafka.topics import TopicNames
 
 MANIFESTS = DEPLOY / "kubernetes"
 CRD_SCHEMAS = DEPLOY / "schemas" / "kubernetes"

@@ -15,10 +15,10 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.producer.future import FutureRecordMetadata
 
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -19,16 +19,16 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker, free_port
-from pipeline.checkpoint_generations import PartitionFold, fold_partition
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.state_store import read_logs
+from pipeline.kafka.topics import TopicNames
 from pipeline.simulation.encoding import batch_json
 from pipeline.simulation.generator import Batch, generate
 from pipeline.simulation.planning import plan_scenario
 from pipeline.simulation.publishing import Pacer
 from pipeline.simulation.scenario import DecoyKind, IncidentKind
-from pipeline.state_store import read_logs
-from pipeline.topics import TopicNames
+from pipeline.state.checkpoint_generations import PartitionFold, fold_partition
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, read_records

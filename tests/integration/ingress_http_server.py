@@ -1,6 +1,6 @@
 """The worker's ingest view on a real Faust web server, in a thread of its own, for HTTP tests.
 
-The view is :func:`pipeline.ingest_view.install_ingest`, exactly as the worker
+The view is :func:`pipeline.ingress.ingest_view.install_ingest`, exactly as the worker
 installs it; it produces through the Faust app's own producer to the real broker.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import faust
 
-from pipeline.broker import free_port
-from pipeline.http_ingest import HttpIngest
-from pipeline.ingest_view import install_ingest
-from pipeline.topics import TopicNames
+from pipeline.ingress.http_ingest import HttpIngest
+from pipeline.ingress.ingest_view import install_ingest
+from pipeline.kafka.broker import free_port
+from pipeline.kafka.topics import TopicNames
 
 
 @contextmanager

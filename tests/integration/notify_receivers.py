@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 
-from pipeline.broker import free_port
+from pipeline.kafka.broker import free_port
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from pipeline.broker import BrokerStartError, free_port, wait_for_port
+from pipeline.kafka.broker import BrokerStartError, free_port, wait_for_port
 from pipeline.processes import ManagedProcess
 
 

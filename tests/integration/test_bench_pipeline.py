@@ -15,7 +15,7 @@ from detectors.hold import CALIBRATION_READINGS
 from pipeline.benchmarks.echo_relay import RelayProcess
 from pipeline.benchmarks.pipeline_bench import run_pipeline_bench
 from pipeline.benchmarks.workload import Workload, spike_message
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 
 
 async def _relay_round_trip(bootstrap: str, source: str, sink: str) -> list[tuple[bytes, dict[str, object]]]:

@@ -6,8 +6,8 @@ import asyncio
 
 from aiokafka.client import AIOKafkaClient
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.broker_link import cluster_reachable
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.broker_link import cluster_reachable
 from tests.integration.conftest import ARTIFACTS
 
 

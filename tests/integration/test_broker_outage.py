@@ -59,10 +59,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
 from tests.integration.conftest import (

@@ -12,8 +12,8 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import Feedback, FeedbackAction, RiskWarning
 from tests.integration.conftest import publish, read_until

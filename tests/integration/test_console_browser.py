@@ -16,8 +16,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning, WarningChange
 from tests.integration.conftest import ARTIFACTS, publish, read_until

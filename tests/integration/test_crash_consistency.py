@@ -13,7 +13,7 @@ content; every warning of the clean run must be there and end as it did there
 Not asserted: that every revision's content equals the clean run's. A catch-up
 reads the three input topics in another interleaving than live traffic, so a
 replayed revision may fold a report in before a reading it followed the first
-time, and its evidence differs. The revision fence (:mod:`pipeline.revision_fence`)
+time, and its evidence differs. The revision fence (:mod:`pipeline.state.revision_fence`)
 renumbers such a revision past what was emitted, so no (warning id, revision) ever
 means two contents; the test prints how many revisions came out byte for byte.
 """
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.checkpoint_generations import PartitionFold
+from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.simulation.generator import Batch
+from pipeline.state.checkpoint_generations import PartitionFold
 from tests.integration.crash_run import (
     CrashRun,
     RunOutcome,

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import parse_exposition
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import Hazard, RiskWarning
 from schemas.hazard import Impact

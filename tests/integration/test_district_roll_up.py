@@ -13,10 +13,10 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline.assess.config import AssessmentConfig, Community
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
-from pipeline.topics import TopicNames, partition_of
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames, partition_of
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning
 from tests.integration.conftest import ARTIFACTS, isolated_settings, publish, read_until

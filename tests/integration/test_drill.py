@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.simulation.drill import run_drill
 from pipeline.simulation.scenario import load_scenario, packaged_scenario
 from pipeline.simulation.scorecard import format_scorecard

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker, free_port
-from pipeline.checkpoint_generations import fold_partition
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.state_store import read_logs
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.state_store import read_logs
-from pipeline.topics import TopicNames
+from pipeline.state.checkpoint_generations import fold_partition
 from pipeline.worker_process import WorkerProcess
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish
 from tests.integration.test_end_to_end import readings

@@ -17,8 +17,8 @@ from typing import Any
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter, Hazard, RejectReason, RiskWarning, Tier
 from tests.integration.conftest import publish, read_until

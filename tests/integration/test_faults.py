@@ -11,10 +11,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
 from tests.integration.conftest import ARTIFACTS, MarkerStream, await_condition, isolated_settings, read_until

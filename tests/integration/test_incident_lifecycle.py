@@ -18,12 +18,12 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline.assess.cap import cap_rule_problems
-from pipeline.broker import EmbeddedBroker
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.console.web import cap_alert
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
 from schemas import Hazard, RiskWarning, Tier, WarningChange, WarningStatus
 from tests.integration.conftest import await_condition, publish, read_until

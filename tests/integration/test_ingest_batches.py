@@ -9,9 +9,9 @@ from typing import Any
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.kafka_admin import ensure_topics
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter
 from tests.integration.conftest import ARTIFACTS, isolated_settings, read_until

@@ -1,6 +1,6 @@
 """HTTP ingest on the worker's Faust web server, producing to the real Tansu broker.
 
-The view is the worker's own (:func:`pipeline.ingest_view.install_ingest`): the
+The view is the worker's own (:func:`pipeline.ingress.ingest_view.install_ingest`): the
 pure handler answers, and accepted events reach the input topic and rejected
 items the dead-letter topic before the client gets its 202.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
-from pipeline.decoding import DecodeLimits
-from pipeline.http_ingest import HttpIngest, IngestToken
-from pipeline.senml import SENML_CONTENT_TYPE
-from pipeline.topics import TopicNames
+from pipeline.ingress.http_ingest import HttpIngest, IngestToken
+from pipeline.ingress.senml import SENML_CONTENT_TYPE
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits
 from tests.integration.conftest import read_until
 from tests.integration.ingress_http_server import serve_ingest
 

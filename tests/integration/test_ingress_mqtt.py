@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker, free_port, wait_for_port
-from pipeline.decoding import DecodeLimits
-from pipeline.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
-from pipeline.topics import TopicNames
+from pipeline.ingress.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
+from pipeline.kafka.broker import EmbeddedBroker, free_port, wait_for_port
+from pipeline.kafka.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits
 from tests.integration.conftest import isolated_settings, read_until
 from tests.setup.system_tools import require_tool
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.publish import DeliveryError, Publisher
-from pipeline.topics import TopicNames
+from pipeline.ingress.publish import DeliveryError, Publisher
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.topics import TopicNames
 from tests.integration.conftest import isolated_settings, read_until
 
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.decoding import DecodeLimits
-from pipeline.http_ingest import HttpIngest, IngestToken
-from pipeline.openapi import ingest_openapi
-from pipeline.topics import TopicNames
+from pipeline.ingress.http_ingest import HttpIngest, IngestToken
+from pipeline.ingress.openapi import ingest_openapi
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits
 from tests.integration.conftest import isolated_settings
 from tests.integration.ingress_http_server import serve_ingest
 

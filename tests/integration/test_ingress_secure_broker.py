@@ -25,8 +25,8 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from pipeline.broker import free_port, wait_for_port
-from pipeline.kafka_security import load_kafka_security
+from pipeline.kafka.broker import free_port, wait_for_port
+from pipeline.kafka.kafka_security import load_kafka_security
 from tests.integration.secure_broker import CertificateFiles, make_certificates, stop_process, tls_only_broker
 
 PASSWORD = "wrong-password-for-the-test"

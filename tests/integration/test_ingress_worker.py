@@ -1,7 +1,7 @@
 """The real ``riskwatch worker`` with the ingress wiring: HTTP ingest on its web port, and Kafka over TLS.
 
 These tests need the wiring of issue 7 in ``pipeline/config.py`` and
-``pipeline/app.py`` (settings ``ingest_tokens`` and ``kafka``); until it is
+``pipeline/worker/app.py`` (settings ``ingest_tokens`` and ``kafka``); until it is
 applied they skip and say so.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from pipeline.broker import EmbeddedBroker
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
-from pipeline.openapi import ingest_openapi
-from pipeline.topics import TopicNames
+from pipeline.ingress.openapi import ingest_openapi
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from tests.integration.conftest import ARTIFACTS, isolated_settings, read_until
 from tests.integration.secure_broker import make_certificates, tls_only_broker

@@ -20,13 +20,13 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline.assess.episodes import NoticeKind, Notification
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.notify.deliveries import DeliveryRecord
 from pipeline.notify.process import NotifyProcess
 from pipeline.notify.signing import SIGNATURE_HEADER, signature_matches
-from pipeline.topics import TopicNames
 from schemas.deadletter import DeadLetter
 from schemas.hazard import Hazard, Tier
 from tests.integration.conftest import (

@@ -22,12 +22,12 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipeline.broker import EmbeddedBroker, free_port
 from pipeline.config import Settings
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.notify.process import NotifyProcess
 from pipeline.notify.signing import AckClaim, issue_token
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
 from schemas import Feedback, FeedbackAction, RiskWarning, WarningChange
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until

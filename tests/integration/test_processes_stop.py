@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.broker import EmbeddedBroker, free_port, wait_for_port
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port, wait_for_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from tests.integration.conftest import ARTIFACTS, MarkerStream, await_condition, isolated_settings
 

@@ -21,9 +21,9 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
-from pipeline.broker import free_port, wait_for_port
 from pipeline.config import Settings
-from pipeline.topics import TopicNames
+from pipeline.kafka.broker import free_port, wait_for_port
+from pipeline.kafka.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from tests.integration.conftest import ARTIFACTS, await_condition, publish
 from tests.integration.test_end_to_end import quiet, readings

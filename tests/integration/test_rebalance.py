@@ -19,10 +19,10 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker, free_port
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames, partition_of
 from pipeline.metrics_scrape import Samples, scrape, total
-from pipeline.topics import TopicNames, partition_of
 from pipeline.worker_process import WorkerProcess
 from schemas import DeadLetter, RiskWarning, Tier, WarningChange
 from tests.integration.conftest import (

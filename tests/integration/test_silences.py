@@ -14,11 +14,11 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline.assess.routing import route
-from pipeline.broker import EmbeddedBroker
 from pipeline.cli import main
 from pipeline.config import Settings
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import parse_exposition
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess, settings_environment
 from schemas import Hazard, RiskWarning
 from tests.integration.conftest import await_condition, publish, read_until

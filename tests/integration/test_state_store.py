@@ -8,8 +8,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from pipeline.broker import EmbeddedBroker
-from pipeline.state_store import read_logs
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.kafka.state_store import read_logs
 
 
 async def _one_batch(bootstrap: str, topic: str, records: int) -> None:

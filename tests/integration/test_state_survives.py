@@ -8,10 +8,10 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from pipeline.broker import EmbeddedBroker, free_port
-from pipeline.kafka_admin import ensure_topics
+from pipeline.kafka.broker import EmbeddedBroker, free_port
+from pipeline.kafka.kafka_admin import ensure_topics
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics_scrape import scrape, total
-from pipeline.topics import TopicNames
 from pipeline.worker_process import WorkerProcess
 from schemas import RiskWarning, Tier, WarningChange
 from tests.integration.conftest import ARTIFACTS, await_condition, isolated_settings, publish, read_until

@@ -13,7 +13,7 @@ from aiohttp import web
 from pipeline.alerting.alerts import Alert
 from pipeline.alerting.pusher import AlertmanagerPusher
 from pipeline.alerting.settings import AlertmanagerSettings
-from pipeline.broker import free_port
+from pipeline.kafka.broker import free_port
 from pipeline.metrics import PipelineMetrics
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)

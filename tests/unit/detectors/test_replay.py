@@ -21,7 +21,7 @@ from detectors.evaluation.replay_io import csv_files, read_device_table
 from pipeline.cli import main
 from pipeline.commands.replay import AssessmentPolicy
 from pipeline.config import Settings
-from pipeline.live_detector import live_series_model
+from pipeline.processing.live_detector import live_series_model
 
 T0 = datetime(2024, 3, 1)
 N_ROWS = 600

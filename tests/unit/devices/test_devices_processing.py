@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.clock import ManualClock
 from pipeline.devices.entry import DeviceEntry
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing import EventProcessor
+from pipeline.processing.processor import EventProcessor
 from schemas import Tier
 from schemas.hazard import Impact
 from tests.unit.pipeline.test_processing import NOW, SETTINGS, message, quiet, readings, samples

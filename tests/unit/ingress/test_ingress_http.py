@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.decoding import DecodeLimits
-from pipeline.http_ingest import HttpIngest, IngestAnswer, IngestRequest, IngestToken
-from pipeline.senml import SENML_CONTENT_TYPE
+from pipeline.ingress.http_ingest import HttpIngest, IngestAnswer, IngestRequest, IngestToken
+from pipeline.ingress.senml import SENML_CONTENT_TYPE
+from pipeline.processing.decoding import DecodeLimits
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TOKEN = "gateway-secret-0123456789"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.kafka_security import KafkaSecurity, KafkaSecurityError, load_kafka_security
+from pipeline.kafka.kafka_security import KafkaSecurity, KafkaSecurityError, load_kafka_security
 
 PASSWORD = "pa55-word-never-logged"
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.config import Settings
-from pipeline.decoding import DecodeLimits
-from pipeline.mqtt_bridge import BridgeCore, TopicRoute
-from pipeline.openapi import ingest_openapi
-from pipeline.topics import TopicNames
+from pipeline.ingress.mqtt_bridge import BridgeCore, TopicRoute
+from pipeline.ingress.openapi import ingest_openapi
+from pipeline.kafka.topics import TopicNames
+from pipeline.processing.decoding import DecodeLimits
 
 
 def test_every_reference_in_the_openapi_document_resolves() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.senml import resolve_pack
+from pipeline.ingress.senml import resolve_pack
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

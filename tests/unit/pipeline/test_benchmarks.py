@@ -12,10 +12,10 @@ from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_se
 from pipeline.benchmarks.restore import STATE_KEY, RestoreFigure, checkpoint_records
 from pipeline.benchmarks.soak import SoakReport, SoakSample
 from pipeline.benchmarks.workload import Workload, spike_message
-from pipeline.checkpoint import DetectorCheckpoints
 from pipeline.cli import main
 from pipeline.config import Settings
-from pipeline.processing import detector_for, series_kind
+from pipeline.processing.processor import detector_for, series_kind
+from pipeline.state.checkpoint import DetectorCheckpoints
 
 
 def test_workload_is_deterministic_and_batched_per_community() -> None:

@@ -9,7 +9,7 @@ from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import KafkaConnectionError
 from faust.exceptions import NotReady
 
-from pipeline.broker_link import MetadataClient, cluster_reachable
+from pipeline.kafka.broker_link import MetadataClient, cluster_reachable
 
 
 class FakeMetadata:

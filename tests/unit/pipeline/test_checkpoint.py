@@ -11,12 +11,18 @@ from detectors.base import Detector
 from detectors.ewma import EwmaZScore
 from detectors.limits import PhysicalLimits
 from detectors.series import SeriesDetectors
-from pipeline import checkpoint
 from pipeline.assess.assessor import Assessor
 from pipeline.assess.config import AssessmentConfig
-from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.clock import ManualClock
-from pipeline.signals import ReportSignals, SensorSignals, SeriesSignalState, TelemetrySignals, TelemetryState
+from pipeline.processing.signals import (
+    ReportSignals,
+    SensorSignals,
+    SeriesSignalState,
+    TelemetrySignals,
+    TelemetryState,
+)
+from pipeline.state import checkpoint
+from pipeline.state.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from schemas.hazard import Hazard
 
 KEY = b"k" * 32

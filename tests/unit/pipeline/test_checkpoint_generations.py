@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.checkpoint_generations import CheckpointMarker, StoredRecord, fold_partition, marker_key
+from pipeline.state.checkpoint_generations import CheckpointMarker, StoredRecord, fold_partition, marker_key
 
 
 def marker(generation: int, readings: int) -> StoredRecord:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.decoding import DecodeLimits, MessageDecoder, dead_letters
+from pipeline.processing.decoding import DecodeLimits, MessageDecoder, dead_letters
 from schemas import RejectReason, SensorReading
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

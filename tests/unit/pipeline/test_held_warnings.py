@@ -11,10 +11,10 @@ import pytest
 
 from detectors.ensemble import PerMetricDevice, SeriesModel, default_device
 from detectors.evaluation.replay import ReplayResult, replay
+from pipeline.assess.sensor_profiles import SENSOR_PROFILES
 from pipeline.commands.replay import AssessmentPolicy
 from pipeline.config import Settings
-from pipeline.live_detector import live_series_model
-from pipeline.sensor_profiles import SENSOR_PROFILES
+from pipeline.processing.live_detector import live_series_model
 from schemas.events import SensorType
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)

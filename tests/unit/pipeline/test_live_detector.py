@@ -16,14 +16,14 @@ from detectors.ensemble import GENERIC, PerMetricDevice
 from detectors.hold import HeldBaseline
 from detectors.series import SeriesDetectors
 from detectors.state import StateHeader
+from pipeline.assess.sensor_profiles import SENSOR_PROFILES
 from pipeline.cli import main
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
-from pipeline.live_detector import live_detector, live_series_model
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing import EventProcessor, InboundMessage, detector_for
-from pipeline.sensor_profiles import SENSOR_PROFILES
-from pipeline.topics import TopicNames
+from pipeline.processing.live_detector import live_detector, live_series_model
+from pipeline.processing.processor import EventProcessor, InboundMessage, detector_for
 from schemas.events import SensorType
 
 T0 = datetime(2024, 5, 1)

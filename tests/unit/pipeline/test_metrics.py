@@ -10,10 +10,10 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from detectors.hold import CALIBRATION_READINGS
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics, TallyHistogram
 from pipeline.metrics_scrape import Samples, parse_exposition
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(detector_warmup=10)

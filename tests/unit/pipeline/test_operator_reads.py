@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-import pipeline.state_store
+import pipeline.kafka.state_store
 from pipeline.commands.operator import revisions_of
 from pipeline.config import Settings
-from pipeline.kafka_security import KafkaSecurity
+from pipeline.kafka.kafka_security import KafkaSecurity
 
 
 def test_revisions_of_reads_the_warnings_topic_with_the_kafka_security_settings(
@@ -29,6 +29,6 @@ def test_revisions_of_reads_the_warnings_topic_with_the_kafka_security_settings(
         calls.append((bootstrap, topic, options.get("security")))
         return []
 
-    monkeypatch.setattr(pipeline.state_store, "read_to_end", read_to_end)
+    monkeypatch.setattr(pipeline.kafka.state_store, "read_to_end", read_to_end)
     assert revisions_of(settings, "broker:9092", "w-1") == []
     assert calls == [("broker:9092", "riskwatch.warnings", security)]

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
-from pipeline.output_ledger import OutputLedger
+from pipeline.state.output_ledger import OutputLedger
 
 
 class FlakyTopic:

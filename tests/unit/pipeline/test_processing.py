@@ -10,11 +10,11 @@ from typing import Any
 from pipeline.assess.tiers import TierPolicy
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
 from pipeline.metrics_scrape import parse_exposition
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.signals import FALSE_ALARM_PENALTY
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage
+from pipeline.processing.signals import FALSE_ALARM_PENALTY
 from schemas import Feedback, Hazard, RejectReason, Tier, WarningChange, WarningStatus
 from schemas.hazard import Impact
 

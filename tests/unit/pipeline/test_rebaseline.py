@@ -14,10 +14,10 @@ from pipeline.assess.review import episode_review
 from pipeline.cli import main
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
 from pipeline.metrics_scrape import parse_exposition
-from pipeline.processing import EventProcessor, InboundMessage, Outcome
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage, Outcome
 from schemas.feedback import OPERATOR_ACTION, Rebaseline
 from schemas.warning import RiskWarning, WarningChange
 

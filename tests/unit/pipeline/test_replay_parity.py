@@ -2,7 +2,7 @@
 
 Replay scores are only worth comparing with other tools if its ``active`` and ``tier``
 columns are what an operator would have seen: the same readings, one message each, go
-through the worker's :class:`~pipeline.processing.EventProcessor` and through replay's
+through the worker's :class:`~pipeline.processing.processor.EventProcessor` and through replay's
 :class:`~pipeline.commands.replay.AssessmentPolicy`. The warning must open and resolve at
 the same reading in both, at the same tier after every reading: a replayed signal that
 carried no value was graded MINOR on the impact axis (tier IV) where the worker, grading
@@ -25,10 +25,10 @@ from pipeline.clock import ManualClock
 from pipeline.commands.replay import REPLAY_DEVICE, AssessmentPolicy
 from pipeline.config import Settings
 from pipeline.devices.entry import DeviceEntry
-from pipeline.live_detector import live_series_model
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.topics import TopicNames
+from pipeline.processing.live_detector import live_series_model
+from pipeline.processing.processor import EventProcessor, InboundMessage
 from schemas.events import CANONICAL_UNITS, SensorType
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.revision_fence import RevisionFence
+from pipeline.state.revision_fence import RevisionFence
 
 
 def record(content: str) -> Callable[[int], bytes]:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from detectors.limits import PhysicalLimits
 from pipeline.assess.episodes import FalseAlarmFeedback
 from pipeline.config import Settings
-from pipeline.processing import detector_for
-from pipeline.signals import FALSE_ALARM_PENALTY, SPIKE_SUSPICION, SensorSignals, SeriesSignalState
+from pipeline.processing.processor import detector_for
+from pipeline.processing.signals import FALSE_ALARM_PENALTY, SPIKE_SUSPICION, SensorSignals, SeriesSignalState
 from schemas import Hazard
 from schemas.events import SensorReading
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.state_key import KEY_FILE, worker_state_key
+from pipeline.state.state_key import KEY_FILE, worker_state_key
 
 LOG = logging.getLogger("test-state-key")
 

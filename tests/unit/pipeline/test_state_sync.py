@@ -12,13 +12,13 @@ from detectors.ewma import EwmaZScore
 from detectors.series import SeriesDetectors
 from pipeline.assess.assessor import Assessor
 from pipeline.assess.config import AssessmentConfig
-from pipeline.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
-from pipeline.checkpoint_generations import MARKER_KEY_PREFIX, CheckpointMarker
 from pipeline.clock import ManualClock
-from pipeline.kafka_security import KafkaSecurity
+from pipeline.kafka.kafka_security import KafkaSecurity
 from pipeline.metrics import PipelineMetrics
-from pipeline.output_ledger import OutputLedger
-from pipeline.state_sync import StateSync
+from pipeline.state.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
+from pipeline.state.checkpoint_generations import MARKER_KEY_PREFIX, CheckpointMarker
+from pipeline.state.output_ledger import OutputLedger
+from pipeline.state.state_sync import StateSync
 
 AT = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from detectors.hold import HeldBaseline
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
+from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing import EventProcessor, InboundMessage
-from pipeline.topics import TopicNames
+from pipeline.processing.processor import EventProcessor, InboundMessage
 from schemas.hazard import Hazard
 from schemas.warning import RiskWarning, WarningChange
 

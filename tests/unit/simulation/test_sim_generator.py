@@ -8,7 +8,7 @@ import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from pipeline.decoding import EVENT_MODELS
+from pipeline.processing.decoding import EVENT_MODELS
 from pipeline.simulation.devices import COMMUNITY_LAYOUT, SENSOR_BEHAVIOURS
 from pipeline.simulation.encoding import batch_json, encode_event, write_jsonl
 from pipeline.simulation.generator import Batch, generate
