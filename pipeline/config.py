@@ -23,8 +23,7 @@ from pydantic_settings import (
 
 from pipeline.alerting.settings import AlertmanagerSettings, base_url
 from pipeline.assess.config import AssessmentConfig
-from pipeline.ingress.http_ingest import IngestToken
-from pipeline.ingress.mqtt_bridge import MqttSettings
+from pipeline.ingress.settings import IngestToken, MqttSettings
 from pipeline.kafka.kafka_security import KafkaSecurity
 from pipeline.notify.settings import DEFAULT_CONSOLE_URL, NotifySettings
 from pipeline.processing.decoding import DecodeLimits

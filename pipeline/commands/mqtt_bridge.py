@@ -11,7 +11,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the bridge until Ctrl-C."""
     from kafka import KafkaProducer
 
-    from pipeline.ingress.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
+    from pipeline.ingress.mqtt_bridge import BridgeCore, TopicRoute, run_bridge
+    from pipeline.ingress.settings import MqttSettings
     from pipeline.kafka.kafka_security import load_kafka_security
     from pipeline.kafka.topics import TopicNames
     from pipeline.processing.decoding import DecodeLimits

@@ -35,19 +35,16 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from pipeline.ingress.senml import SENML_CONTENT_TYPE, decode_senml
+from pipeline.ingress.settings import IngestToken
+from pipeline.kafka.topics import TopicNames
 from pipeline.processing.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
-from pipeline.secret_types import Secret
 from schemas.deadletter import DeadLetter, RejectReason
 from schemas.events import EventKind
-from schemas.types import Identifier
-
-if TYPE_CHECKING:  # pipeline.config imports this module's settings types
-    from pipeline.kafka.topics import TopicNames
 
 JSON_CONTENT_TYPE = "application/json"
 INGEST_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -62,20 +59,6 @@ _BODY_STATUS = {
 
 NOTHING_ACCEPTED = 422
 """The status of a well-formed body of events of which none was valid."""
-
-
-class IngestToken(BaseModel):
-    """One client's bearer token and the communities it may publish for.
-
-    ``name`` identifies the client in logs and metrics; the token itself never
-    leaves this object except through :meth:`~pydantic.SecretStr.get_secret_value`.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
-
-    name: Identifier
-    token: Secret = Field(min_length=16)
-    communities: list[Identifier] = Field(min_length=1)
 
 
 @dataclass(frozen=True)

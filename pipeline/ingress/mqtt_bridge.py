@@ -25,38 +25,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.ingress.http_ingest import OutboundMessage, event_batches
 from pipeline.ingress.senml import decode_senml
+from pipeline.ingress.settings import MqttSettings
+from pipeline.kafka.topics import TopicNames
 from pipeline.processing.decoding import Decoded, DecodeLimits, MessageDecoder, Rejection, dead_letters
-from pipeline.secret_types import Secret
 from schemas.deadletter import DeadLetter, RejectReason
-
-if TYPE_CHECKING:  # pipeline.config imports this module's settings types
-    from pipeline.kafka.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 
 SENML_KIND = "senml"
 _FIELDS = ("community", "device", "kind")
-
-
-class MqttSettings(BaseSettings):
-    """Where the bridge connects and what it subscribes to (``RISKWATCH_MQTT_<NAME>``)."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="RISKWATCH_MQTT_", extra="forbid", frozen=True, hide_input_in_errors=True
-    )
-
-    url: str = "mqtt://127.0.0.1:1883"
-    topic_pattern: str = "riskwatch/{community}/{device}/{kind}"
-    client_id: str = "riskwatch-mqtt-bridge"
-    username: str | None = None
-    password: Secret | None = None
 
 
 class TopicRoute:

@@ -17,8 +17,9 @@ import aiohttp
 import pytest
 
 from pipeline.config import Settings
-from pipeline.ingress.http_ingest import HttpIngest, IngestToken
+from pipeline.ingress.http_ingest import HttpIngest
 from pipeline.ingress.senml import SENML_CONTENT_TYPE
+from pipeline.ingress.settings import IngestToken
 from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka.topics import TopicNames
 from pipeline.processing.decoding import DecodeLimits

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from pipeline.ingress.mqtt_bridge import BridgeCore, MqttSettings, TopicRoute, run_bridge
+from pipeline.ingress.mqtt_bridge import BridgeCore, TopicRoute, run_bridge
+from pipeline.ingress.settings import MqttSettings
 from pipeline.kafka.broker import EmbeddedBroker, free_port, wait_for_port
 from pipeline.kafka.topics import TopicNames
 from pipeline.processing.decoding import DecodeLimits

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pipeline.ingress.http_ingest import HttpIngest, IngestToken
+from pipeline.ingress.http_ingest import HttpIngest
 from pipeline.ingress.openapi import ingest_openapi
+from pipeline.ingress.settings import IngestToken
 from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka.topics import TopicNames
 from pipeline.processing.decoding import DecodeLimits

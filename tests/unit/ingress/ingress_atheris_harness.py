@@ -18,8 +18,9 @@ import pytest
 atheris = pytest.importorskip("atheris")
 
 with atheris.instrument_imports(include=["pipeline", "schemas"]):
-    from pipeline.ingress.http_ingest import HttpIngest, IngestRequest, IngestToken
+    from pipeline.ingress.http_ingest import HttpIngest, IngestRequest
     from pipeline.ingress.senml import SENML_CONTENT_TYPE
+    from pipeline.ingress.settings import IngestToken
     from pipeline.processing.decoding import DecodeLimits
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

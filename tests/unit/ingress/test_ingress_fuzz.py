@@ -14,8 +14,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingress.http_ingest import HttpIngest, IngestRequest, IngestToken
+from pipeline.ingress.http_ingest import HttpIngest, IngestRequest
 from pipeline.ingress.senml import SENML_CONTENT_TYPE
+from pipeline.ingress.settings import IngestToken
 from pipeline.processing.decoding import DecodeLimits, MessageDecoder
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

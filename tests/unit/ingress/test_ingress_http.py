@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.ingress.http_ingest import HttpIngest, IngestAnswer, IngestRequest, IngestToken
+from pipeline.ingress.http_ingest import HttpIngest, IngestAnswer, IngestRequest
 from pipeline.ingress.senml import SENML_CONTENT_TYPE
+from pipeline.ingress.settings import IngestToken
 from pipeline.processing.decoding import DecodeLimits
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
