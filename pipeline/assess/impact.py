@@ -48,7 +48,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,8 +56,33 @@ from detectors.limits import DEFAULT_RULES, LimitRule
 from schemas.events import SensorType
 from schemas.hazard import Hazard, Impact
 
-if TYPE_CHECKING:  # fusion imports this module: the signal type is needed for annotations only
-    from pipeline.assess.fusion import SourceSignal
+
+class Witness(Protocol):
+    """What impact reads of a witness: :class:`pipeline.assess.fusion.SourceSignal` is one.
+
+    A protocol rather than that class, because fusion imports this module: the
+    two would otherwise import each other.
+    """
+
+    @property
+    def source(self) -> Literal["sensor", "device_health", "report"]: ...
+    @property
+    def series(self) -> str: ...
+    @property
+    def signal_type(self) -> str: ...
+    @property
+    def device_id(self) -> str | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def expected(self) -> float | None: ...
+    @property
+    def severity(self) -> int | None: ...
+    @property
+    def site_impact(self) -> Impact | None: ...
+    @property
+    def people(self) -> int | None: ...
+
 
 Metres = Annotated[float, Field(gt=0.0)]
 People = Annotated[int, Field(gt=0)]
@@ -118,7 +143,7 @@ class ImpactConfig(BaseModel):
         return self
 
 
-def _sensor_step(config: ImpactConfig, signal: SourceSignal, rules: dict[SensorType, LimitRule]) -> Impact:
+def _sensor_step(config: ImpactConfig, signal: Witness, rules: dict[SensorType, LimitRule]) -> Impact:
     """A reading's impact against its type's lines (or, for water, its rise), MINOR without a value."""
     if signal.value is None:
         return Impact.MINOR
@@ -135,7 +160,7 @@ def _sensor_step(config: ImpactConfig, signal: SourceSignal, rules: dict[SensorT
 
 
 def witness_impacts(
-    config: ImpactConfig, signals: Iterable[SourceSignal], rules: dict[SensorType, LimitRule] = DEFAULT_RULES
+    config: ImpactConfig, signals: Iterable[Witness], rules: dict[SensorType, LimitRule] = DEFAULT_RULES
 ) -> dict[str, Impact]:
     """The impact step of each witness (``device:…``, and ``reporters`` for all reports) among ``signals``.
 
@@ -167,7 +192,7 @@ def witness_impacts(
 def impact_of(
     config: ImpactConfig,
     hazard: Hazard,
-    signals: Iterable[SourceSignal],
+    signals: Iterable[Witness],
     rules: dict[SensorType, LimitRule] = DEFAULT_RULES,
 ) -> Impact:
     """The hazard's impact: the highest step enough witnesses reach, raised one step by exposure when
@@ -188,7 +213,7 @@ def _witnessed(config: ImpactConfig, level: Impact, ranks: list[int]) -> bool:
     return len(ranks) >= needed and ranks[needed - 1] >= level.rank
 
 
-def exposure_of(config: ImpactConfig, signals: Iterable[SourceSignal]) -> Impact:
+def exposure_of(config: ImpactConfig, signals: Iterable[Witness]) -> Impact:
     """The step the people watched over by the sensors among ``signals`` grade alone (each device once).
 
     >>> from datetime import UTC, datetime
