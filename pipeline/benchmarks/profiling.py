@@ -14,6 +14,8 @@ import shutil
 import signal
 import subprocess
 import sysconfig
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -46,6 +48,10 @@ class PySpyRecording(ManagedProcess):
     stop_signal = signal.SIGINT
     stop_timeout_s = 60.0
     """Writing a flame graph of a long run takes a few seconds on a loaded machine."""
+    start_timeout_s = 30.0
+    """How long attaching may take before py-spy says it samples."""
+    SAMPLING = b"py-spy> Sampling process"
+    """What py-spy prints once it has attached and handles SIGINT."""
 
     def __init__(self, pid: int, output_format: str, output: Path) -> None:
         self.pid = pid
@@ -71,7 +77,17 @@ class PySpyRecording(ManagedProcess):
             "--nonblocking",
         ]
         with open(self.log, "wb") as log:
-            self.popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            process = self.popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        self._await_sampling(process)
+
+    def _await_sampling(self, process: subprocess.Popen[bytes]) -> None:
+        """Return once py-spy samples: a SIGINT that comes while it is still attaching (a short
+        phase, a loaded machine) ends it before its handler is set, and it writes no file."""
+        deadline = time.monotonic() + self.start_timeout_s
+        while self.SAMPLING not in self.log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ProfilerError(f"py-spy did not sample process {self.pid}: {self.log_tail(1000)}")
+            threading.Event().wait(0.05)  # polled: py-spy has no other way to say it is attached
 
 
 @contextmanager

@@ -111,7 +111,10 @@ async def test_a_dead_peer_of_an_ha_pair_does_not_hold_up_the_live_one() -> None
     dead = f"http://127.0.0.1:{free_port()}"
     async with serving(fake) as url, pushing(dead, url) as (pusher, metrics):
         pusher.submit([alert("w1")])
-        await until(lambda: len(fake.received) == 1 and pushes(metrics, "failed") >= 1)
+        # "sent" is counted once the live one's answer is read and its outbox emptied: the fake
+        # holds the request before that, so waiting on what it received alone races the pusher.
+        await until(lambda: pushes(metrics, "sent") == 1 and pushes(metrics, "failed") >= 1)
+        assert len(fake.received) == 1
         assert pusher.queued() == 1, "the dead one's alert waits for it"
 
 

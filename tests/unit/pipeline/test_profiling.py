@@ -47,5 +47,5 @@ def test_a_process_that_cannot_be_sampled_is_a_clear_error(tmp_path: Path) -> No
         pytest.skip(str(error))
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    with pytest.raises(ProfilerError, match="py-spy wrote no"), profiled(gone.pid, tmp_path):
+    with pytest.raises(ProfilerError, match="py-spy did not sample process"), profiled(gone.pid, tmp_path):
         pass
