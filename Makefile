@@ -21,7 +21,7 @@ test: $(STAMP)
 	bash tests/setup/system-packages.sh
 	$(BIN)/ruff check schemas detectors pipeline tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
