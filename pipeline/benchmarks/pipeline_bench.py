@@ -231,13 +231,19 @@ def bench_settings(bootstrap: str, data_dir: Path, partitions: int) -> Settings:
     )
 
 
-async def _latency(
-    readings_topic: str, warnings_topic: str, bootstrap: str, workload: Workload, rate: float, spikes: int
+async def spike_latency(
+    readings_topic: str,
+    warnings_topic: str,
+    bootstrap: str,
+    background: Sequence[tuple[bytes, bytes]],
+    rate: float,
+    spike_communities: Sequence[str],
 ) -> list[float]:
-    """Send background batches to ``readings_topic`` at ``rate`` readings/s with ``spikes``
-    spikes among them; return produce → first record (revision 1) of the spike's community
-    received on ``warnings_topic``, in seconds. Whatever turns readings into warnings (the
-    worker, the relay) must be running and caught up."""
+    """Send the ``background`` messages to ``readings_topic`` at ``rate`` readings/s with one
+    spike for each of ``spike_communities`` spread among them; return produce → first record
+    (revision 1) of the spike's community received on ``warnings_topic``, in seconds. Whatever
+    turns readings into warnings (the worker, the relay) must be running and caught up, and no
+    spiked community may have an open warning (it would not start at revision 1)."""
     consumer = AIOKafkaConsumer(
         warnings_topic,
         bootstrap_servers=bootstrap,
@@ -248,6 +254,7 @@ async def _latency(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await consumer.start()
     await producer.start()
+    spikes = len(spike_communities)
     sent: dict[str, float] = {}
     latencies: list[float] = []
 
@@ -265,14 +272,14 @@ async def _latency(
         # Positioned at the end before the first spike: no warning is missed or taken from before.
         await await_positioned(consumer, timeout_s=30)
         collector = asyncio.create_task(collect())
-        interval = workload.devices / rate
-        background = workload.messages()
-        every = max(1, len(background) // spikes)
+        readings_per_message = len(json.loads(background[0][1])) if background else 1
+        interval = readings_per_message / rate
+        every = max(1, len(background) // max(1, spikes))
         next_send = time.perf_counter()
         for i, (key, value) in enumerate(background):
             await producer.send(readings_topic, key=key, value=value)
-            if i % every == 0 and len(sent) + len(latencies) < spikes:
-                community = f"bench-c{(i // every) % workload.communities}"
+            if i % every == 0 and i // every < spikes:
+                community = spike_communities[i // every]
                 spike_key, spike_value = spike_message(community, 0, datetime.now(UTC))
                 sent[community] = time.perf_counter()
                 await producer.send(readings_topic, key=spike_key, value=spike_value)
@@ -301,9 +308,15 @@ def percentiles_ms(latencies: Sequence[float]) -> tuple[float, float]:
 
 
 def relay_latency(
-    bootstrap: str, data_dir: Path, partitions: int, workload: Workload, rate: float, spikes: int
+    bootstrap: str,
+    data_dir: Path,
+    partitions: int,
+    background: Sequence[tuple[bytes, bytes]],
+    rate: float,
+    spike_communities: Sequence[str],
 ) -> list[float]:
-    """The latency phase through a bare aiokafka relay on fresh topics of its own."""
+    """The latency phase (:func:`spike_latency`) through a bare aiokafka relay on fresh topics
+    of its own."""
     settings = bench_settings(bootstrap, data_dir, partitions)
     ensure_topics(settings, bootstrap)
     topics = TopicNames.from_settings(settings)
@@ -316,7 +329,9 @@ def relay_latency(
         data_dir / "bench-relay.log",
     ) as relay:
         relay.wait_ready(60)
-        return asyncio.run(_latency(topics.readings, topics.warnings, bootstrap, workload, rate, spikes))
+        return asyncio.run(
+            spike_latency(topics.readings, topics.warnings, bootstrap, background, rate, spike_communities)
+        )
 
 
 def bytes_per_series(series: int) -> float:
@@ -352,7 +367,7 @@ def run_pipeline_bench(
     the one worker's throughput phase is sampled into it."""
     workload = Workload(communities=communities, devices=devices, ticks=ticks)
     messages = workload.messages()
-    spikes = min(communities, 200)
+    spiked = workload.community_ids()[:200]
     report = PipelineBenchReport(
         workload={
             "communities": communities,
@@ -384,19 +399,19 @@ def run_pipeline_bench(
             report.latency_rate_readings_per_s = report.pipeline_readings_per_s / 2
             topics = TopicNames.from_settings(worker.settings)
             latencies = asyncio.run(
-                _latency(
+                spike_latency(
                     topics.readings,
                     topics.warnings,
                     bootstrap,
-                    workload,
+                    workload.messages(),
                     report.latency_rate_readings_per_s,
-                    spikes,
+                    spiked,
                 )
             )
         report.latency_samples = len(latencies)
         report.latency_p50_ms, report.latency_p99_ms = percentiles_ms(latencies)
         relayed = relay_latency(
-            bootstrap, data_dir, partitions, workload, report.latency_rate_readings_per_s, spikes
+            bootstrap, data_dir, partitions, workload.messages(), report.latency_rate_readings_per_s, spiked
         )
         report.relay_latency_samples = len(relayed)
         report.relay_latency_p50_ms, report.relay_latency_p99_ms = percentiles_ms(relayed)

@@ -37,6 +37,14 @@ class Workload:
         """Readings over all messages."""
         return self.series * self.ticks
 
+    def community_ids(self) -> list[str]:
+        """The communities' ids, in the order of every tick's messages.
+
+        >>> Workload(communities=2, devices=1, ticks=1).community_ids()
+        ['bench-c0', 'bench-c1']
+        """
+        return [f"bench-c{c}" for c in range(self.communities)]
+
     def messages(self, end: datetime | None = None) -> list[tuple[bytes, bytes]]:
         """``(key, value)`` of every message, ticks one second apart, the last at ``end``."""
         last = end or datetime.now(UTC)
@@ -58,8 +66,7 @@ class Workload:
         for tick, when in enumerate(times, start=first_tick):
             at = when.isoformat()
             out = []
-            for c in range(self.communities):
-                community = f"bench-c{c}"
+            for community in self.community_ids():
                 batch = [
                     {
                         "kind": "sensor_reading",

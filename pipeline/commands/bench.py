@@ -1,6 +1,7 @@
 """``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
 
-(``bench pipeline``, ``bench scrape`` and ``bench soak`` live in :mod:`pipeline.benchmarks`; registered here.)
+(``bench pipeline``, ``bench latency``, ``bench scrape`` and ``bench soak`` live in
+:mod:`pipeline.benchmarks`; registered here.)
 
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
 default is ``default_generic``) over the NAB corpus on one core, the alert
@@ -54,7 +55,7 @@ def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``bench`` and its ``detectors``, ``pipeline`` and ``scrape`` benchmarks."""
+    """Add ``bench`` and its ``detectors``, ``pipeline``, ``latency``, ``scrape`` and ``soak`` benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     detectors = benchmarks.add_parser(
@@ -86,6 +87,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pipeline.set_defaults(run=run_pipeline)
+    latency = benchmarks.add_parser(
+        "latency", help="produce -> warning at fixed rates, through one worker and through the bare relay"
+    )
+    latency.add_argument(
+        "--rate", type=float, action="append", required=True, help="readings/s (repeatable: one phase each)"
+    )
+    latency.add_argument("--communities", type=int, default=300, help="at least rates x spikes")
+    latency.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
+    latency.add_argument("--warmup-ticks", type=int, default=70, help="readings per series before the spikes")
+    latency.add_argument("--spikes", type=int, default=100, help="spikes (warnings timed) per rate")
+    latency.add_argument("--seconds", type=float, default=20.0, help="length of each rate's phase")
+    latency.add_argument("--partitions", type=int, default=4)
+    latency.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    latency.set_defaults(run=run_latency)
     scrape = benchmarks.add_parser(
         "scrape", help="render time, bytes and lines of /metrics with many communities, series and warnings"
     )
@@ -138,6 +153,31 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         restore_series=args.restore_series,
         profile_dir=None if args.profile is None else Path(args.profile),
     )
+    print(report.as_json() if args.json else report.as_table())
+    return 0
+
+
+def run_latency(settings: Settings, args: argparse.Namespace) -> int:
+    """Measure produce -> warning at each fixed rate and print the figures; 2 on bad sizes."""
+    from pipeline.benchmarks.latency_bench import run_latency_bench
+
+    if min(args.rate) <= 0 or args.seconds <= 0:
+        print("riskwatch bench latency: --rate and --seconds must be positive", file=sys.stderr)
+        return 2
+    try:
+        report = run_latency_bench(
+            rates=args.rate,
+            communities=args.communities,
+            devices=args.devices,
+            warmup_ticks=args.warmup_ticks,
+            spikes=args.spikes,
+            seconds=args.seconds,
+            partitions=args.partitions,
+            data_dir=Path(settings.data_dir) / "bench",
+        )
+    except ValueError as error:
+        print(f"riskwatch bench latency: {error}", file=sys.stderr)
+        return 2
     print(report.as_json() if args.json else report.as_table())
     return 0
 

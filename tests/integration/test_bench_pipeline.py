@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from detectors.hold import CALIBRATION_READINGS
 from pipeline.benchmarks.echo_relay import RelayProcess
+from pipeline.benchmarks.latency_bench import run_latency_bench
 from pipeline.benchmarks.pipeline_bench import run_pipeline_bench
 from pipeline.benchmarks.workload import Workload, spike_message
 from pipeline.kafka.broker import EmbeddedBroker
@@ -80,3 +81,26 @@ def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay_a
     profiles = [Path(p) for p in report.profiles]
     assert [p.name for p in profiles] == ["worker-flamegraph.svg", "worker-speedscope.json"]
     assert all(p.stat().st_size > 0 for p in profiles)
+
+
+@pytest.mark.timeout(600)
+def test_the_latency_bench_measures_the_worker_and_the_relay_at_each_fixed_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "10")
+    monkeypatch.setenv("RISKWATCH_INGEST_BATCH_MESSAGES", "1")  # the worker takes its settings as any does
+    report = run_latency_bench(
+        rates=[200.0, 400.0],
+        communities=8,
+        devices=5,
+        warmup_ticks=10 + CALIBRATION_READINGS + 5,
+        spikes=4,
+        seconds=3.0,
+        partitions=2,
+        data_dir=tmp_path,
+    )
+    assert report.ingest_batch_messages == 1
+    assert [r.rate_readings_per_s for r in report.rates] == [200.0, 400.0]
+    for at_rate in report.rates:
+        assert at_rate.samples == at_rate.relay_samples == 4  # every spike, in communities of its own
+        assert 0 < at_rate.p50_ms <= at_rate.p99_ms and 0 < at_rate.relay_p50_ms <= at_rate.relay_p99_ms

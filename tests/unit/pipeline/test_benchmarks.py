@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.benchmarks.echo_relay import spike_community
+from pipeline.benchmarks.latency_bench import LatencyAtRate, LatencyBenchReport, background
 from pipeline.benchmarks.pipeline_bench import PipelineBenchReport, bytes_per_series
 from pipeline.benchmarks.restore import STATE_KEY, RestoreFigure, checkpoint_records
 from pipeline.benchmarks.soak import SoakReport, SoakSample
@@ -154,3 +155,35 @@ def test_restore_bench_writes_states_the_worker_restores_warm() -> None:
     assert report.restored == 30
     scores = [books.bank.observe(r.key, "water_level", 1.0) for r in records]
     assert not any(s.warming_up for s in scores), "every series resumes warm"
+
+
+def test_latency_report_gives_each_rate_against_the_relay() -> None:
+    report = LatencyBenchReport(
+        workload={"series": 6000, "devices": 20, "partitions": 4},
+        ingest_batch_messages=50,
+        rates=[
+            LatencyAtRate(2000, 20.0, 60.0, 100, 10.0, 30.0, 100),
+            LatencyAtRate(5000, 25.0, 90.0, 99, 11.0, 0.0, 0),
+        ],
+    )
+    assert [r.p99_ratio for r in report.rates] == [2.0, 0.0]  # no relay figure: no ratio
+    data = json.loads(report.as_json())
+    assert data["ingest_batch_messages"] == 50
+    assert [r["p99_ratio"] for r in data["rates"]] == [2.0, 0.0]
+    table = report.as_table()
+    assert "batches of up to 50 messages" in table and "2.00" in table
+
+
+def test_latency_background_holds_the_rate_for_the_seconds_in_ticks_ending_now() -> None:
+    workload = Workload(communities=3, devices=4, ticks=70)
+    sent = background(workload, rate=100.0, seconds=2.0)  # 200 readings: 50 messages of 4
+    assert len(sent) == 50
+    assert [key for key, _ in sent[:4]] == [b"bench-c0", b"bench-c1", b"bench-c2", b"bench-c0"]
+    times = [json.loads(value)[0]["event_time"] for _, value in sent]
+    assert times == sorted(times) and len(set(times)) == 17  # 50 messages of 3 communities a tick
+
+
+def test_latency_bench_refuses_more_spikes_than_communities(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["bench", "latency", "--rate", "100", "--rate", "200", "--communities", "10", "--spikes", "6"]
+    assert main(argv) == 2
+    assert "2 rates of 6 spikes need 12 communities; the workload has 10" in capsys.readouterr().err
