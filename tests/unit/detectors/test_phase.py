@@ -32,10 +32,9 @@ def day_shape(days: int, seed: int = 0, *, skip_day: int | None = None) -> list[
     return readings
 
 
-def run(detector: MultiScaleLevel, readings: list[tuple[datetime, float | None]]) -> list[Score]:
+def run(detector: MultiScaleLevel, readings: list[tuple[datetime, float]]) -> list[Score]:
     scores = []
     for at, value in readings:
-        assert value is not None
         scores.append(detector.score_one(value, at))
         detector.learn_one(value, at)
     return scores

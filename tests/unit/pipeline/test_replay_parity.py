@@ -20,7 +20,7 @@ import pytest
 
 from detectors.ensemble import PerMetricDevice
 from detectors.evaluation.replay import replay
-from detectors.limits import PhysicalLimits
+from detectors.limits import LimitRule, PhysicalLimits
 from pipeline.clock import ManualClock
 from pipeline.commands.replay import REPLAY_DEVICE, AssessmentPolicy
 from pipeline.config import Settings
@@ -100,7 +100,7 @@ def replay_tiers(settings: Settings, readings: Readings) -> np.ndarray:
             **lines,
         )
         rule = entry.limit_rule()
-        assert rule is not None
+        assert isinstance(rule, LimitRule), f"site lines {lines} must give the device a limit rule"
         limits = limits.with_device_rule(REPLAY_DEVICE, rule)
     kind = sensor_type.value
     policy = AssessmentPolicy(settings, f"c1/dev-1/{kind}", kind, "test", limits=limits)

@@ -78,7 +78,7 @@ class Community:
         detector = self.processor.detectors.get(SERIES)
         assert isinstance(detector, HeldBaseline), detector
         expected = detector.score_one(self.level, T0 + timedelta(minutes=self.minute)).expected
-        assert expected is not None
+        assert isinstance(expected, float), "a calibrated held gauge has an expected level"
         return expected
 
     def warned(self) -> bool:
