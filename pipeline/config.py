@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     """A series' baseline must have been frozen this long (its own event time) before an operator
     may accept its readings as a new normal (``riskwatch rebaseline``): a day, so a flood that
     lasts hours is held throughout, and a new normal is never accepted for a passing deviation."""
+    hold_while_warned: bool = False
+    """A series whose hazard has an open warning in its community learns nothing, in-band readings
+    included, until the warning ends (issue 15, item 1: "or its hazard is warned in its
+    community"). Off by default: it makes a model depend on the assessment's state when each
+    reading is handled, and so on how the readings and reports topics interleave, which a
+    restart's catch-up changes; with it on, a worker restarted after kill -9 can end with other
+    models than a clean run of the same input (seen once in the crash comparison). A series'
+    own deviation holds its baseline either way."""
     assessment: AssessmentConfig = Field(
         default_factory=AssessmentConfig,
         description="Tier ladder, fusion, episodes, routes, communities and districts "

@@ -97,6 +97,7 @@ class AssessmentPolicy:
         self.clock: ManualClock | None = None
         self.assessor: Assessor | None = None
         self.config = config
+        self.hold_while_warned = settings.hold_while_warned
         self._gate = SignalGate()
         self._tier = 0
 
@@ -154,7 +155,7 @@ class AssessmentPolicy:
         return PolicyStep(
             alert=any(e.warning.change in _EMITTED for e in events),
             tier=self._tier,
-            warned=assessor.warns_for(REPLAY_COMMUNITY, self.signal_type),
+            warned=self.hold_while_warned and assessor.warns_for(REPLAY_COMMUNITY, self.signal_type),
         )
 
 

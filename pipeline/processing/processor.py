@@ -24,7 +24,7 @@ from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
 from pipeline.processing.decoding import DecodeLimits, MessageDecoder, dead_letters
 from pipeline.processing.live_detector import live_detector
-from pipeline.processing.signals import ReportSignals, SensorSignals, TelemetrySignals
+from pipeline.processing.signals import ReportSignals, SensorSignals, TelemetrySignals, never_warned
 from schemas.deadletter import DeadLetter
 from schemas.events import DeviceTelemetry, ResidentReport, SensorReading
 from schemas.feedback import OperatorAction, Rebaseline
@@ -118,7 +118,7 @@ class EventProcessor:
             PhysicalLimits(device_rules=self.registry.rules),
             metrics.detector_scores.observe,
             self.registry.people,
-            lambda community_id, sensor_type: self.assessor.warns_for(community_id, sensor_type),
+            self._warned if settings.hold_while_warned else never_warned,
         )
         self.telemetry = TelemetrySignals()
         self.reports = ReportSignals()
@@ -232,6 +232,10 @@ class EventProcessor:
         self._merge(outcome.assessment, self.assessor.note_member(district, warning))
         self._changed(f"{DISTRICT_KEY_PREFIX}{district}", partition)
         return outcome
+
+    def _warned(self, community_id: str, sensor_type: str) -> bool:
+        """Whether the reading's hazard has an open warning in its community (hold while warned)."""
+        return self.assessor.warns_for(community_id, sensor_type)
 
     def tick(self, readings_caught_up: Callable[[int], bool | None] | None = None) -> Outcome:
         """Time-driven work: silent devices, held signals, repeats, overdue acknowledgements, silences.

@@ -224,6 +224,11 @@ def sensor_signal(
     )
 
 
+def never_warned(community_id: str, sensor_type: str) -> bool:
+    """No series is held by its community's warnings (``Settings.hold_while_warned`` off)."""
+    return False
+
+
 class SensorSignals:
     """Detectors and limits of every series on this worker."""
 
@@ -233,7 +238,7 @@ class SensorSignals:
         limits: PhysicalLimits,
         record_score: Callable[[str, float], None] | None = None,
         people: Callable[[str], int | None] = lambda device_id: None,
-        warned: Callable[[str, str], bool] = lambda community_id, sensor_type: False,
+        warned: Callable[[str, str], bool] = never_warned,
     ) -> None:
         """``record_score(sensor_type, surprise)`` is told :attr:`Score.surprise` of every reading
         a warmed-up detector scores (warming-up scores are 0 by rule and would only pile up at 0).

@@ -74,14 +74,19 @@ class RecordingDetectors(SeriesDetectors):
         return score
 
 
+@pytest.mark.parametrize("hold_while_warned", [False, True])
 def test_replay_scores_exactly_as_the_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    hold_while_warned: bool,
 ) -> None:
     """Replay's ``anomaly_score`` is the worker's processor's score, row by row: the same model,
-    and once the flood warning is open the series learns nothing on both sides (its hazard is
-    warned). The flood lasts to the end: replay's signals carry no reading value, so its
-    assessment may resolve at another row than the worker's, and learning follows that."""
+    and, with ``hold_while_warned``, once the flood warning is open the series learns nothing on
+    both sides (its hazard is warned). The flood lasts to the end, so both sides' assessments
+    keep it open to the last row, and learning follows that."""
     monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "40")
+    monkeypatch.setenv("RISKWATCH_HOLD_WHILE_WARNED", str(hold_while_warned).lower())
     values = water_level()
     stamps = [T0 + timedelta(minutes=i) for i in range(len(values))]
     data = tmp_path / "data" / "wl.csv"
@@ -92,7 +97,7 @@ def test_replay_scores_exactly_as_the_worker(
     with (tmp_path / "out" / "wl.csv").open(newline="") as handle:
         replayed = [float(row["anomaly_score"]) for row in csv.DictReader(handle)]
 
-    settings = Settings(detector_warmup=40)
+    settings = Settings(detector_warmup=40, hold_while_warned=hold_while_warned)
     bank = RecordingDetectors(settings)
     aware = [at.replace(tzinfo=UTC) for at in stamps]
     processor = EventProcessor(settings, PipelineMetrics(), ManualClock(aware[-1]), bank)
@@ -112,5 +117,5 @@ def test_replay_scores_exactly_as_the_worker(
     assert replayed == bank.risks
     assert all(risk == 0.0 for risk in replayed[:40]), "the configured warm-up, on both sides"
     assert max(replayed[300:330]) > 0.5
-    assert any(bank.warned), "the flood warning held the series' baseline"
+    assert any(bank.warned) is hold_while_warned, "the flood warning held the series' baseline when asked"
     capsys.readouterr()
