@@ -77,12 +77,21 @@ class PySpyRecording(ManagedProcess):
             "--nonblocking",
         ]
         with open(self.log, "wb") as log:
-            process = self.popen(argv, stdout=log, stderr=subprocess.STDOUT)
-        self._await_sampling(process)
+            self.popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        """Stop py-spy once it samples, so it writes its file; the phase need not wait for it."""
+        try:
+            if self._process is not None:
+                self._await_sampling(self._process)
+        finally:
+            super().stop()
 
     def _await_sampling(self, process: subprocess.Popen[bytes]) -> None:
         """Return once py-spy samples: a SIGINT that comes while it is still attaching (a short
-        phase, a loaded machine) ends it before its handler is set, and it writes no file."""
+        phase, a loaded machine) ends it before its handler is set, and it writes no file. Waited
+        for at the end, not at the start: the phase profiled starts as soon as its worker is ready
+        and must not run ahead of the bench while py-spy attaches."""
         deadline = time.monotonic() + self.start_timeout_s
         while self.SAMPLING not in self.log.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:
