@@ -15,7 +15,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from pipeline.ingress.settings import MqttSettings
     from pipeline.kafka.kafka_security import load_kafka_security
     from pipeline.kafka.topics import TopicNames
-    from pipeline.processing.decoding import DecodeLimits
 
     if not settings.bootstrap_servers:
         print("mqtt-bridge needs RISKWATCH_BOOTSTRAP_SERVERS (the Kafka it forwards to)")
@@ -23,12 +22,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"url": args.mqtt_url, "topic_pattern": args.topic_pattern}.items() if v}
     mqtt = MqttSettings(**overrides)
     topics = TopicNames.from_settings(settings)
-    limits = DecodeLimits(
-        max_message_bytes=settings.max_message_bytes,
-        max_batch_events=settings.max_batch_events,
-        max_event_age=settings.max_event_age,
-        max_event_ahead=settings.max_event_ahead,
-    )
+    limits = settings.decode_limits
     core = BridgeCore(TopicRoute(mqtt.topic_pattern), topics, limits)
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,

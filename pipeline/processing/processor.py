@@ -22,7 +22,7 @@ from pipeline.config import Settings
 from pipeline.devices.registry import DeviceRegistry
 from pipeline.kafka.topics import TopicNames
 from pipeline.metrics import PipelineMetrics
-from pipeline.processing.decoding import DecodeLimits, MessageDecoder, dead_letters
+from pipeline.processing.decoding import MessageDecoder, dead_letters
 from pipeline.processing.live_detector import live_detector
 from pipeline.processing.signals import ReportSignals, SensorSignals, TelemetrySignals, never_warned
 from schemas.deadletter import DeadLetter
@@ -103,12 +103,7 @@ class EventProcessor:
         self._series_changed = series_changed
         self.community_changed = community_changed
         topics = TopicNames.from_settings(settings)
-        limits = DecodeLimits(
-            max_message_bytes=settings.max_message_bytes,
-            max_batch_events=settings.max_batch_events,
-            max_event_age=settings.max_event_age,
-            max_event_ahead=settings.max_event_ahead,
-        )
+        limits = settings.decode_limits
         self.max_raw_bytes = settings.max_message_bytes
         self.decoders = {topic: MessageDecoder(kind, limits) for topic, kind in topics.input_kinds().items()}
         self.detectors = detectors if detectors is not None else detector_for(settings)
