@@ -55,6 +55,11 @@ def descendants(pid: int) -> set[int]:
     return {p for p in found if running(p)}
 
 
+def tail(path: Path, chars: int = 3000) -> str:
+    """The end of a child's log file, to quote when a stop fails (its stop is what is in question)."""
+    return path.read_text(errors="replace")[-chars:] if path.exists() else f"(no {path})"
+
+
 def port_open(port: int) -> bool:
     """True while something accepts connections on ``127.0.0.1:port``."""
     try:
@@ -140,7 +145,8 @@ def test_sigint_to_the_demo_process_group_ends_every_process(tmp_path: Path, rea
     await_condition(
         lambda: demo.poll() is not None and not any(map(running, processes)),
         STOP_BUDGET_S,
-        f"still running: {sorted(filter(running, processes))}; demo log:\n{log_path.read_text()[-3000:]}",
+        f"still running: {sorted(filter(running, processes))}; demo log:\n{log_path.read_text()[-3000:]}"
+        f"\nworker log:\n{tail(tmp_path / 'data' / 'worker.log')}",
     )
     print(f"\ndemo, worker and broker gone {time.monotonic() - interrupted:.2f} s after SIGINT")
     assert demo.returncode == 0, log_path.read_text()[-3000:]
