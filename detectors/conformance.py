@@ -17,7 +17,10 @@ The rules:
 * memory is bounded: the pickled state after 100k readings is at most
   :data:`GROWTH_ALLOWANCE` times (plus 1 KiB) its size after 10k;
 * a series that gets stuck on one value stops alarming;
-* a non-finite value is no evidence (``p_value == 1``) and is not learned.
+* a non-finite value is no evidence (``p_value == 1``) and is not learned;
+* the batch step (:func:`detectors.batch.observe_batch`) gives the per-reading form's
+  scores and state, bit for bit, through spikes, a level shift and its return, a gap, a
+  warned stretch and non-finite values.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from detectors.base import Detector, DeviceDetector, Direction, Score
+from detectors.batch import observe_batch, observe_reading
 from detectors.combination import MostSurprising
 from detectors.drift import AdwinShift, PageHinkleyShift
 from detectors.ensemble import PerMetricDevice, SeriesModel, default_detector, default_device
@@ -179,6 +183,43 @@ def check_non_finite(factory: Callable[[], Detector]) -> None:
         raise _fail(detector, "learn_one of a non-finite value must not change the model")
 
 
+def batch_readings(n: int = 3_000) -> tuple[list[float], list[datetime], list[bool]]:
+    """Values, event times and warned flags for :func:`check_batch_matches_per_reading`.
+
+    :func:`sample_series` (spikes, a level shift from 3/4) with the shift back at 7/8, a
+    two-day gap (a held series calibrates again) at 2/3, non-finite values, and the
+    hazard warned over the shift's first half.
+
+    >>> values, ats, warned = batch_readings(800)
+    >>> (ats[533] - ats[532]).days, sum(warned), sum(not math.isfinite(v) for v in values)
+    (2, 50, 3)
+    """
+    values = sample_series(n)
+    for i in range(n * 7 // 8, n):
+        values[i] -= 5.0
+    for i, bad in zip((n // 10, n // 3, n // 2), (math.nan, math.inf, -math.inf), strict=True):
+        values[i] = bad
+    gap = timedelta(days=2)
+    ats = [_T0 + i * _STEP + (gap if i >= n * 2 // 3 else timedelta()) for i in range(n)]
+    warned = [n * 3 // 4 <= i < n * 13 // 16 for i in range(n)]
+    return values, ats, warned
+
+
+def check_batch_matches_per_reading(factory: Callable[[], Detector]) -> None:
+    """The batch step gives the per-reading form's scores and pickled state, bit for bit."""
+    values, ats, warned = batch_readings()
+    batched, single = factory(), factory()
+    batch_scores = observe_batch([batched] * len(values), values, ats, warned)
+    single_scores = [
+        observe_reading(single, value, at, held) for value, at, held in zip(values, ats, warned, strict=True)
+    ]
+    for row, (got, want) in enumerate(zip(batch_scores, single_scores, strict=True)):
+        if got != want:
+            raise _fail(batched, f"the batch step scored reading {row} {got}, the per-reading form {want}")
+    if pickle.dumps(batched) != pickle.dumps(single):
+        raise _fail(batched, "the batch step must leave the state the per-reading form leaves")
+
+
 CHECKS: tuple[Callable[[Callable[[], Detector]], None], ...] = (
     check_warmup,
     check_state_round_trip,
@@ -186,6 +227,7 @@ CHECKS: tuple[Callable[[Callable[[], Detector]], None], ...] = (
     check_bounded_memory,
     check_stuck_series_settles,
     check_non_finite,
+    check_batch_matches_per_reading,
 )
 
 

@@ -122,9 +122,23 @@ class EwmaZScore:
         """True until ``warmup`` values have been learned."""
         return self._seen < self.warmup
 
-    def _spread(self, mean: float) -> float:
+    def tail_decades(self, value: float) -> tuple[float, float]:
+        """``-log10`` of the tail probability of ``value`` (>= 0) in the configured direction,
+        and the mean it is judged against; for a model that has learned at least one value.
+
+        One place for the judgement, shared by :meth:`score_one` and the inlined batch step
+        (:mod:`detectors.batch`), so the two cannot drift apart.
+        """
+        mean = self._mean.get()
         sd = math.sqrt(max(self._var.get(), 0.0))
-        return max(sd, self.min_spread, self.relative_spread * abs(mean))
+        z = (value - mean) / max(sd, self.min_spread, self.relative_spread * abs(mean))
+        if self.direction is Direction.UP:
+            decades = normal_tail_decades(z)
+        elif self.direction is Direction.DOWN:
+            decades = normal_tail_decades(-z)
+        else:  # two-sided: twice the tail of |z|
+            decades = normal_tail_decades(abs(z)) - _LOG10_2
+        return max(decades, 0.0), mean
 
     def score_one(self, value: float, at: datetime | None = None) -> Score:
         """Tail probability of ``value`` under N(mean, spread²) in the configured direction.
@@ -135,15 +149,7 @@ class EwmaZScore:
         if self._seen == 0 or not math.isfinite(value):
             expected = self._mean.get() if self._seen else None
             return Score(p_value=NO_EVIDENCE_P, expected=expected, warming_up=self.warming_up)
-        mean = self._mean.get()
-        z = (value - mean) / self._spread(mean)
-        if self.direction is Direction.UP:
-            decades = normal_tail_decades(z)
-        elif self.direction is Direction.DOWN:
-            decades = normal_tail_decades(-z)
-        else:  # two-sided: twice the tail of |z|
-            decades = normal_tail_decades(abs(z)) - _LOG10_2
-        decades = max(decades, 0.0)
+        decades, mean = self.tail_decades(value)
         score = Score.of_decades(decades, mean, warming_up=self.warming_up)
         self._scored = (value, score)
         return score
@@ -159,6 +165,11 @@ class EwmaZScore:
                 self._protected_in_row += 1
                 if self._protected_in_row <= self.max_protected:
                     return
+        self.fold(value)
+
+    def fold(self, value: float) -> None:
+        """Fold the finite ``value`` into the mean and variance: the learning step once
+        :meth:`learn_one` (or the batch step of :mod:`detectors.batch`) has let it through."""
         self._protected_in_row = 0
         self._mean.update(value)
         self._var.update(value)

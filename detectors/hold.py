@@ -277,7 +277,27 @@ class HeldBaseline(Generic[Reading]):
         frozen series is back in band."""
         if not _finite(value):
             return Score(p_value=NO_EVIDENCE_P, expected=None, warming_up=self.warming_up)
-        score = self._model_score(value, at)
+        return self._judged(self._model_score(value, at), at)
+
+    def learn_one(self, value: Reading, at: datetime | None = None, *, warned: bool = False) -> None:
+        """Advance calibration and the freeze with this reading; let the model learn it unless it
+        deviates, the baseline is frozen or, once calibrated, ``warned``: the series' hazard has
+        an open warning in its community (see the module docstring)."""
+        if _finite(value):
+            self._learn(value, at, self._model_score(value, at), warned)
+
+    def score_and_learn(self, value: Reading, at: datetime | None = None, *, warned: bool = False) -> Score:
+        """:meth:`score_one` then :meth:`learn_one` in one call, the model asked once: what the
+        pipeline does with every reading (:mod:`detectors.batch`), with the same results."""
+        if not _finite(value):
+            return Score(p_value=NO_EVIDENCE_P, expected=None, warming_up=self.warming_up)
+        model_score = self.model.score_one(value, at)
+        judged = self._judged(model_score, at)
+        self._learn(value, at, model_score, warned)
+        return judged
+
+    def _judged(self, score: Score, at: datetime | None) -> Score:
+        """What the model's ``score`` of a finite reading at ``at`` may say (:meth:`score_one`)."""
         if score.warming_up or not self._calibrated or self._after_gap(at):
             return Score(p_value=NO_EVIDENCE_P, expected=score.expected, warming_up=True)
         surprise = score.surprise
@@ -288,13 +308,8 @@ class HeldBaseline(Generic[Reading]):
             return Score.of_decades(self.deviating_decades, score.expected, contributor=score.contributor)
         return score
 
-    def learn_one(self, value: Reading, at: datetime | None = None, *, warned: bool = False) -> None:
-        """Advance calibration and the freeze with this reading; let the model learn it unless it
-        deviates, the baseline is frozen or, once calibrated, ``warned``: the series' hazard has
-        an open warning in its community (see the module docstring)."""
-        if not _finite(value):
-            return
-        score = self._model_score(value, at)
+    def _learn(self, value: Reading, at: datetime | None, score: Score, warned: bool) -> None:
+        """Learn the finite ``value``, which the model scored ``score`` (:meth:`learn_one`)."""
         if self._after_gap(at):
             self._recalibrate()
         if score.warming_up:

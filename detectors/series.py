@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from detectors import batch
 from detectors.base import Detector, Score
-from detectors.hold import learn_held
 
 
 class SeriesDetectors:
@@ -82,12 +82,10 @@ class SeriesDetectors:
 
         ``warned``: the series' hazard has an open warning in its community, so a held
         baseline learns nothing (:class:`~detectors.hold.HeldBaseline`); a model that is not
-        held keeps no baseline to protect and learns as always.
+        held keeps no baseline to protect and learns as always. The step is
+        :func:`detectors.batch.observe`: the per-reading result, inlined in the common case.
         """
-        detector = self.detector(series_key, series_kind)
-        score = detector.score_one(value, at)
-        learn_held(detector, value, at, warned)
-        return score
+        return batch.observe(self.detector(series_key, series_kind), value, at, warned)
 
     def warming_up_count(self) -> int:
         """How many series are still warming up (a metric for operators); parked series,
