@@ -12,6 +12,10 @@ Measured per detector:
   threshold per profile, and, when an alert policy is given, of the emitted
   alerts at 0.5.
 
+:func:`bench_batch` times one live model's step in its batch form
+(:func:`detectors.batch.observe_batch`) against its per-reading form
+(:func:`detectors.batch.observe_reading`) on the same corpus.
+
 The module is pure apart from the clock; reading the corpus lives in
 :func:`load_corpus`.
 """
@@ -30,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.base import Detector
+from detectors.base import Detector, Score
+from detectors.batch import observe_batch, observe_reading
 from detectors.evaluation.nab import (
     STANDARD_PROFILES,
     FloatArray,
@@ -96,7 +101,7 @@ def load_corpus(nab_dir: Path, limit: int | None = None) -> list[CorpusFile]:
     return corpus
 
 
-def _median_p99_us(timings_ns: Sequence[int]) -> tuple[float, float]:
+def _median_p99_us(timings_ns: Sequence[float]) -> tuple[float, float]:
     """Median and 99th percentile of ``timings_ns``, in µs (0 for none)."""
     if not timings_ns:
         return 0.0, 0.0
@@ -184,6 +189,114 @@ def results_table(results: list[BenchResult]) -> str:
                 *emitted,
             )
         )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`bench_batch` measured for one model: µs per reading in each form."""
+
+    name: str
+    readings: int
+    batch_size: int
+    per_reading: tuple[float, float]
+    """Median and 99th percentile of µs per reading, the per-reading form."""
+    batch: tuple[float, float]
+    """The same, the batch form."""
+    identical: bool
+    """Whether both forms gave the same scores and left the same state (pickled)."""
+
+    @property
+    def speedup(self) -> float:
+        """Per-reading median over batch median (1.0 when either is 0)."""
+        return self.per_reading[0] / self.batch[0] if self.batch[0] and self.per_reading[0] else 1.0
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for ``--json``."""
+        return {
+            "model": self.name,
+            "readings": self.readings,
+            "batch_size": self.batch_size,
+            "per_reading_us_median": round(self.per_reading[0], 2),
+            "per_reading_us_p99": round(self.per_reading[1], 2),
+            "batch_us_median": round(self.batch[0], 2),
+            "batch_us_p99": round(self.batch[1], 2),
+            "speedup": round(self.speedup, 2),
+            "identical": self.identical,
+        }
+
+
+def bench_batch(
+    name: str, factory: Callable[[], Detector], corpus: list[CorpusFile], batch_size: int = 20
+) -> BatchResult:
+    """Time ``factory``'s model per reading in both forms over ``corpus``, one core.
+
+    Each file gets two fresh models: one steps through the file's readings in the
+    per-reading form, the other in the batch form, ``batch_size`` readings a call. Both
+    are timed per run of ``batch_size`` readings (one clock pair per run, so the clock's
+    own cost is shared alike) and each run's time is divided by its readings; the figures
+    are the median and 99th percentile of those per-reading costs. The two forms' scores
+    and final states are compared too.
+    """
+    clock = time.perf_counter_ns
+    single_ns: list[float] = []
+    batch_ns: list[float] = []
+    identical = True
+    readings = 0
+    for item in corpus:
+        single, batched = factory(), factory()
+        stamps = item.series.timestamps
+        for start in range(0, len(item.values), batch_size):
+            values = item.values[start : start + batch_size]
+            ats = stamps[start : start + batch_size]
+            began = clock()
+            want: list[Score] = [
+                observe_reading(single, value, at) for value, at in zip(values, ats, strict=True)
+            ]
+            timed = clock()
+            got = observe_batch([batched] * len(values), values, ats)
+            ended = clock()
+            single_ns.append((timed - began) / len(values))
+            batch_ns.append((ended - timed) / len(values))
+            identical = identical and got == want
+            readings += len(values)
+        identical = identical and pickle.dumps(single) == pickle.dumps(batched)
+    return BatchResult(
+        name, readings, batch_size, _median_p99_us(single_ns), _median_p99_us(batch_ns), identical
+    )
+
+
+def batch_table(results: list[BatchResult]) -> str:
+    """An aligned text table of :func:`bench_batch` results."""
+    row = "{:<14} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}".format
+    lines = [
+        "µs per reading: per-reading form | batch form (detectors.batch), median and p99",
+        row(
+            "model",
+            "readings",
+            "batch",
+            "one med",
+            "one p99",
+            "batch med",
+            "batch p99",
+            "faster",
+            "identical",
+        ),
+    ]
+    lines += [
+        row(
+            r.name,
+            r.readings,
+            r.batch_size,
+            f"{r.per_reading[0]:.2f}",
+            f"{r.per_reading[1]:.2f}",
+            f"{r.batch[0]:.2f}",
+            f"{r.batch[1]:.2f}",
+            f"{r.speedup:.2f}×",
+            "yes" if r.identical else "NO",
+        )
+        for r in results
+    ]
     return "\n".join(lines)
 
 

@@ -6,6 +6,11 @@
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
 default is ``default_generic``) over the NAB corpus on one core, the alert
 column through the pipeline's own assessment. Prints a table, or JSON.
+
+With ``--batch`` it times instead the live models (:func:`~pipeline.processing.live_detector.
+live_detector`: each sensor type's and ``generic``'s, under the settings) per reading in their
+batch form (:mod:`detectors.batch`) against their per-reading form, on the same corpus
+(:func:`detectors.bench.bench_batch`).
 """
 
 from __future__ import annotations
@@ -13,13 +18,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
-from detectors.bench import BenchResult, bench_detector, load_corpus, results_table
+from detectors.bench import (
+    BatchResult,
+    BenchResult,
+    CorpusFile,
+    batch_table,
+    bench_batch,
+    bench_detector,
+    load_corpus,
+    results_table,
+)
 from detectors.conformance import CONFORMING_DETECTORS
+from detectors.ensemble import GENERIC
 from detectors.evaluation.replay import AlertPolicy
 from pipeline.commands.replay import AssessmentPolicy
 from pipeline.config import Settings
+from pipeline.processing.live_detector import live_detector
+from schemas.events import SensorType
 
 DEFAULT_NAB = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "nab"
 
@@ -30,15 +48,18 @@ def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
     if not (nab / "labels" / "combined_windows.json").is_file():
         print(f"riskwatch bench detectors: no NAB corpus at {nab} (use --nab DIR)", file=sys.stderr)
         return 1
-    names = args.detector or sorted(CONFORMING_DETECTORS)
-    unknown = sorted(set(names) - set(CONFORMING_DETECTORS))
+    known = LIVE_MODELS if args.batch else sorted(CONFORMING_DETECTORS)
+    names = args.detector or known
+    unknown = sorted(set(names) - set(known))
     if unknown:
-        print(
-            f"riskwatch bench detectors: unknown {unknown}; known: {sorted(CONFORMING_DETECTORS)}",
-            file=sys.stderr,
-        )
+        print(f"riskwatch bench detectors: unknown {unknown}; known: {known}", file=sys.stderr)
         return 1
+    if args.batch_size < 1:
+        print("riskwatch bench detectors: --batch-size must be at least 1", file=sys.stderr)
+        return 2
     corpus = load_corpus(nab, args.files)
+    if args.batch:
+        return _run_batch(settings, names, corpus, args)
 
     def policy(series: str) -> AlertPolicy:
         return AssessmentPolicy(settings, "bench", "generic", "bench")
@@ -54,6 +75,25 @@ def run_detectors(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+LIVE_MODELS = [*(sensor.value for sensor in SensorType), GENERIC]
+"""The live models ``--batch`` times: each sensor type's and a generic series'."""
+
+
+def _run_batch(
+    settings: Settings, kinds: list[str], corpus: list[CorpusFile], args: argparse.Namespace
+) -> int:
+    """Time each live model of ``kinds`` in its batch and per-reading forms; print the table."""
+    results: list[BatchResult] = []
+    for kind in kinds:
+        print(f"timing the {kind} model in both forms on {len(corpus)} files ...", file=sys.stderr)
+        results.append(bench_batch(kind, partial(live_detector, settings, kind), corpus, args.batch_size))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        print(batch_table(results))
+    return 0 if all(r.identical for r in results) else 1
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``bench`` and its ``detectors``, ``pipeline``, ``latency``, ``scrape`` and ``soak`` benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
@@ -65,6 +105,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     detectors.add_argument("--files", type=int, default=None, help="only the first N labelled files")
     detectors.add_argument("--detector", action="append", help="detector name (repeatable; default: all)")
     detectors.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    detectors.add_argument(
+        "--batch",
+        action="store_true",
+        help="time the live models (--detector: a sensor type or generic) per reading in their batch form "
+        "against their per-reading form; exit 1 if the two forms ever differ",
+    )
+    detectors.add_argument(
+        "--batch-size", type=int, default=20, help="readings per batch (default 20: a message's)"
+    )
     detectors.set_defaults(run=run_detectors)
     pipeline = benchmarks.add_parser(
         "pipeline", help="full pipeline vs raw consume + decode; latency; 2 workers vs 1; memory per series"
