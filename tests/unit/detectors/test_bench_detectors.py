@@ -13,6 +13,8 @@ import pytest
 from detectors.base import Score
 from detectors.bench import (
     CorpusFile,
+    batch_table,
+    bench_batch,
     bench_detector,
     bench_families,
     families_table,
@@ -52,7 +54,17 @@ def test_bench_detector_measures_time_state_and_nab() -> None:
     assert json.loads(json.dumps(result.as_dict()))["nab_best_threshold"]["standard"] > 80
 
 
-def test_bench_command_on_a_tiny_nab_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_batch_times_both_forms_and_compares_them() -> None:
+    result = bench_batch(
+        "water_level", lambda: default_detector("water_level", min_spread=0.02), corpus(), 20
+    )
+    assert result.readings == 800 and result.batch_size == 20 and result.identical
+    assert 0 < result.batch[0] <= result.batch[1] and 0 < result.per_reading[0] <= result.per_reading[1]
+    assert "water_level" in batch_table([result]) and result.as_dict()["identical"] is True
+
+
+def write_tiny_nab(tmp_path: Path) -> None:
+    """:func:`corpus` as a NAB layout (``data/``, ``labels/combined_windows.json``) under ``tmp_path``."""
     (tmp_path / "data" / "cat").mkdir(parents=True)
     (tmp_path / "labels").mkdir()
     item = corpus()[0]
@@ -65,12 +77,33 @@ def test_bench_command_on_a_tiny_nab_layout(tmp_path: Path, capsys: pytest.Captu
     (tmp_path / "labels" / "combined_windows.json").write_text(
         json.dumps({"cat/a.csv": [[f"{start}.000000", f"{end}.000000"]]})
     )
+
+
+def test_bench_command_on_a_tiny_nab_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tiny_nab(tmp_path)
     assert len(load_corpus(tmp_path)) == 1
     assert main(["bench", "detectors", "--nab", str(tmp_path), "--detector", "ewma_z", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["detector"] == "ewma_z" and row["readings"] == 800
     assert main(["bench", "detectors", "--nab", str(tmp_path / "missing")]) == 1
     assert main(["bench", "detectors", "--nab", str(tmp_path), "--detector", "nope"]) == 1
+
+
+def test_bench_command_times_the_live_models_in_batch_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tiny_nab(tmp_path)
+    nab = ["bench", "detectors", "--nab", str(tmp_path), "--batch"]
+    assert (
+        main([*nab, "--detector", "water_level", "--detector", "generic", "--batch-size", "7", "--json"]) == 0
+    )
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["model"], r["readings"], r["batch_size"], r["identical"]) for r in rows] == [
+        ("water_level", 800, 7, True),
+        ("generic", 800, 7, True),
+    ]
+    assert main([*nab, "--detector", "ewma_z"]) == 1, "--batch times the live models, by sensor type"
+    assert main([*nab, "--batch-size", "0"]) == 2
 
 
 def test_bench_families_times_every_non_detector_family() -> None:
