@@ -266,22 +266,25 @@ def bench_batch(
     )
 
 
+_BATCH_COLUMNS = (
+    "model",
+    "readings",
+    "batch",
+    "one med",
+    "one p99",
+    "batch med",
+    "batch p99",
+    "faster",
+    "identical",
+)
+
+
 def batch_table(results: list[BatchResult]) -> str:
     """An aligned text table of :func:`bench_batch` results."""
     row = "{:<14} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}".format
     lines = [
         "µs per reading: per-reading form | batch form (detectors.batch), median and p99",
-        row(
-            "model",
-            "readings",
-            "batch",
-            "one med",
-            "one p99",
-            "batch med",
-            "batch p99",
-            "faster",
-            "identical",
-        ),
+        row(*_BATCH_COLUMNS),
     ]
     lines += [
         row(

@@ -20,12 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.base import Score
-from detectors.batch import observe as observe_one
+from detectors import batch
+from detectors.base import Detector, Score
 from detectors.batch import observe_batch, observe_reading
 from detectors.bench import load_corpus
 from detectors.ensemble import GENERIC
-from detectors.series import SeriesDetectors
 from pipeline.clock import ManualClock
 from pipeline.config import Settings
 from pipeline.kafka.topics import TopicNames
@@ -92,35 +91,6 @@ def test_a_nab_file_scores_alike_in_both_forms(kind: str) -> None:
     assert_same_in_both_forms(kind, item.values, list(item.series.timestamps), warned)
 
 
-class BatchDetectors(SeriesDetectors):
-    """The worker's detector bank (its step is the batch step), keeping every score it gives."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(detector_for(settings)._factory)
-        self.scores: list[Score] = []
-
-    def observe(
-        self,
-        series_key: str,
-        series_kind: str,
-        value: float,
-        at: datetime | None = None,
-        *,
-        warned: bool = False,
-    ) -> Score:
-        score = self.step(self.detector(series_key, series_kind), value, at, warned)
-        self.scores.append(score)
-        return score
-
-    step = staticmethod(observe_one)
-
-
-class PerReadingDetectors(BatchDetectors):
-    """The same bank stepping each reading in the per-reading form."""
-
-    step = staticmethod(observe_reading)
-
-
 def flood_messages(devices: int = 20, ticks: int = 160) -> list[bytes]:
     """One community's gateway: a reading of each of its gauges per message, a minute apart; from
     tick 120 the gauges rise one after another, so a warning opens in the middle of a message."""
@@ -164,16 +134,27 @@ class WorkerRun:
         return recorded
 
 
-def run_worker(settings_: Settings, bank: BatchDetectors) -> WorkerRun:
-    """Hand :func:`flood_messages` to a worker's processor whose detector bank is ``bank``."""
+def run_worker(
+    settings_: Settings, step: Callable[[Detector, float, datetime | None, bool], Score]
+) -> WorkerRun:
+    """Hand :func:`flood_messages` to a worker's processor whose detector bank steps each reading
+    with ``step`` (the bank's own step, :func:`detectors.batch.observe`, is swapped for it)."""
     topic = TopicNames.from_settings(settings_).readings
+    bank = detector_for(settings_)
     processor = EventProcessor(settings_, PipelineMetrics(), ManualClock(T0 + timedelta(hours=3)), bank)
-    run = WorkerRun(scores=bank.scores)
+    run = WorkerRun()
+
+    def recorded(detector: Detector, value: float, at: datetime | None, warned: bool) -> Score:
+        run.scores.append(step(detector, value, at, warned))
+        return run.scores[-1]
+
     processor.sensors._warned = run.warned(processor.sensors._warned)
-    for offset, value in enumerate(flood_messages()):
-        run.flags.append([])
-        outcome = processor.handle(InboundMessage(topic, 0, offset, b"c1", value))
-        run.warnings += [(w.tier, w.change, w.revision) for w in outcome.warnings]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch, "observe", recorded)
+        for offset, value in enumerate(flood_messages()):
+            run.flags.append([])
+            outcome = processor.handle(InboundMessage(topic, 0, offset, b"c1", value))
+            run.warnings += [(w.tier, w.change, w.revision) for w in outcome.warnings]
     run.states = {key: pickle.dumps(detector) for key, detector in bank.items()}
     return run
 
@@ -183,8 +164,8 @@ def test_the_worker_takes_the_batch_step_with_the_per_reading_results() -> None:
     per-reading form does, while the flood's warning turns ``warned`` on between readings of one
     message."""
     settings_ = Settings(detector_warmup=30, hold_while_warned=True)
-    batched = run_worker(settings_, BatchDetectors(settings_))
-    single = run_worker(settings_, PerReadingDetectors(settings_))
+    batched = run_worker(settings_, batch.observe)
+    single = run_worker(settings_, observe_reading)
     assert any(True in message and False in message for message in batched.flags), "warned mid-message"
     assert batched.flags == single.flags
     assert len(batched.scores) == 20 * 160 and batched.scores == single.scores
