@@ -124,7 +124,12 @@ def default_detector(
             EwmaZScore(alpha=alpha, warmup=warmup, min_spread=min_spread, direction=direction)
         )
     return MultiScaleLevel(
-        direction=direction, min_spread=min_spread, warmup=warmup, echo_alarm=True, daily_phase=True
+        direction=direction,
+        min_spread=min_spread,
+        warmup=warmup,
+        echo_alarm=True,
+        daily_phase=True,
+        autocorrelation=True,
     )
 
 
