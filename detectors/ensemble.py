@@ -58,7 +58,11 @@ A time-of-day profile (:mod:`detectors.seasonal`) added to the default did
 not raise the NAB score (60.8 against 60.9) and was left out. The generic series'
 multi-scale level has its own time-of-day view instead (``daily_phase``,
 :mod:`detectors.phase`): 5-minute slots with their own record, switched on only where the
-day shape explains the series (NAB 62.5 / 61.5 to 66.1 / 64.3).
+day shape explains the series (NAB 62.5 / 61.5 to 66.1 / 64.3). It learns its noise's
+autocorrelation too (``autocorrelation``, :mod:`detectors.autocorrelation`): its record floors
+rise with it, so a fresh series of drifting AR(1) noise no longer beats its record with its fast
+average's wander (0 warnings in 3,000 readings at 1 s to 1 h, 20 seeds, where 6-14 opened; NAB
+66.1 / 64.3 to 65.3 / 63.5).
 
 :class:`PerMetricDevice` judges a device reporting several metrics at once (a
 pump's pressure and flow, a building box's smoke and temperature): one
@@ -124,7 +128,12 @@ def default_detector(
             EwmaZScore(alpha=alpha, warmup=warmup, min_spread=min_spread, direction=direction)
         )
     return MultiScaleLevel(
-        direction=direction, min_spread=min_spread, warmup=warmup, echo_alarm=True, daily_phase=True
+        direction=direction,
+        min_spread=min_spread,
+        warmup=warmup,
+        echo_alarm=True,
+        daily_phase=True,
+        autocorrelation=True,
     )
 
 

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 
 from detectors.base import Detector
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Bump when the envelope layout or any detector's pickled attributes change."""
 MAGIC = b"RWDS"
 _MAC_BYTES = hashlib.sha256().digest_size

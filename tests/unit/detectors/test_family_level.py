@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from detectors.autocorrelation import MAX_PHI
 from detectors.base import Direction
 from detectors.combination import MostSurprising
 from detectors.ensemble import PerMetricDevice, SeriesModel, default_detector
@@ -125,3 +126,64 @@ def test_held_evidence_is_not_corrected_for_the_number_of_models_or_metrics() ->
     assert held.held and held.surprise == 5.05, "tier IV's entry survives the correction for 2 metrics"
     # the pair's z-score still sees the full shift: it speaks, corrected, above the hold
     assert not pair.score_one(shifted[1]).held and pair.score_one(shifted[1]).surprise > 5.05
+
+
+def ar1_noise(n: int, seed: int, phi: float = 0.95, sd: float = 3.0) -> list[float]:
+    """AR(1) noise of lag-1 autocorrelation ``phi`` and spread ``sd`` around 100."""
+    rng, x, out = random.Random(seed), 0.0, []
+    for _ in range(n):
+        x = phi * x + rng.gauss(0.0, sd * math.sqrt(1.0 - phi * phi))
+        out.append(100.0 + x)
+    return out
+
+
+def record_beats(detector: MultiScaleLevel, values: list[float]) -> list[int]:
+    """Readings scoring a record beat (5 decades or more, not a held spell)."""
+    beats = []
+    for i, value in enumerate(values):
+        score = detector.score_one(value)
+        if score.surprise >= 5.0 and not score.held:
+            beats.append(i)
+        detector.learn_one(value)
+    return beats
+
+
+def test_autocorrelated_noise_beats_no_record_once_the_floors_learn_its_autocorrelation() -> None:
+    for seed in range(3):
+        values = ar1_noise(3_000, seed)
+        assert record_beats(MultiScaleLevel(), list(values)), "the fast average's wander beats the floor"
+        assert record_beats(MultiScaleLevel(autocorrelation=True), list(values)) == []
+
+
+def test_a_level_shift_on_autocorrelated_noise_still_alarms_and_freezes_the_level() -> None:
+    detector = MultiScaleLevel(autocorrelation=True)
+    values = ar1_noise(2_000, seed=4)
+    assert record_beats(detector, values) == []
+    before = detector.score_one(100.0).expected
+    assert isinstance(before, float)
+    shifted = [value + 20.0 for value in ar1_noise(40, seed=5)]
+    assert record_beats(detector, shifted)[:1] == [0]
+    after = detector.score_one(100.0).expected
+    assert isinstance(after, float) and abs(after - before) < 0.5, "the shift is not learned"
+
+
+def test_a_young_autocorrelated_series_needs_a_higher_z_than_a_white_one() -> None:
+    white, wandering = MultiScaleLevel(autocorrelation=True), MultiScaleLevel(autocorrelation=True)
+    for value in noise(300, level=100.0, sd=3.0):
+        white.learn_one(value)
+    for value in ar1_noise(300, seed=6):
+        wandering.learn_one(value)
+    assert white.autocorrelation is not None and white.autocorrelation.phi < 0.2
+    assert wandering.autocorrelation is not None and wandering.autocorrelation.phi > 0.8
+    spike = 100.0 + 5.5 * 3.0  # 5.5 spreads: beats a white series' floor, not a wandering one's
+    assert white.score_one(spike).surprise >= 5.0 > wandering.score_one(spike).surprise
+
+
+def test_a_spike_on_a_smooth_wave_still_alarms_though_its_readings_are_nearly_a_random_walk() -> None:
+    """A sine's lag-1 autocorrelation is nearly 1; the estimate stops at ``MAX_PHI`` so its
+    effective readings, and the floor they set, stay finite."""
+    detector = MultiScaleLevel(autocorrelation=True)
+    for i in range(450):
+        detector.learn_one(10.0 + math.sin(i / 10.0))
+    assert detector.autocorrelation is not None and detector.autocorrelation.phi == MAX_PHI
+    assert detector.score_one(30.0).surprise >= 5.0

@@ -93,3 +93,26 @@ def test_the_generic_model_keeps_its_view_across_a_checkpoint_within_10_kib() ->
     at, value = readings[6 * 288 + 12 * 12]  # day 6, noon, the rise missing
     assert restored.score_one(value, at) == original.score_one(value, at)
     assert restored.score_one(value, at).surprise > 5.0
+
+
+def test_a_day_shape_explains_the_deviations_only_after_a_week() -> None:
+    detector = MultiScaleLevel(warmup=30, daily_phase=True)
+    readings = day_shape(12)
+    run(detector, readings[: 6 * 288])
+    assert detector.phase is not None
+    assert not detector.phase.explains(readings[6 * 288][0]), "a week of residual record first"
+    run(detector, readings[6 * 288 :])
+    assert detector.phase.explains(readings[-1][0] + FIVE_MIN)
+    assert not detector.phase.explains(None)
+
+
+def test_a_level_lagging_a_drift_is_no_day_shape() -> None:
+    """Every slot learns the same offset of a lagging level: explained variance around the level,
+    none around the all-day offset."""
+    for seed in range(3):
+        phase, level = DailyPhase(), 100.0
+        for i, value in enumerate(drifting_ar1(3_000, seed)):
+            at = T0 + i * timedelta(hours=1)
+            phase.learn_one(float(value), level, at, record=True)
+            level += 0.004 * (float(value) - level)
+            assert not phase.explains(at)

@@ -84,29 +84,12 @@ def test_a_fresh_generic_device_of_drifting_autocorrelated_noise_opens_no_warnin
     assert opened == [0, 0, 0]
 
 
-SINGLE_GENERIC_GAP = (
-    "issue 15 gap: the multi-scale level's fast average on AR(1) noise spreads 3.6 times what it assumes, "
-    "and protection freezes its level under the drift, so the record is beaten 11-19 times in "
-    "3,000 readings; echo and hold give each beat the ladder's second reading, which spans 60 s only "
-    "from 1-minute spacing on (README, 'Fresh single generic series'); no fix tried kept NAB >= 65"
-)
-
-
-@pytest.mark.parametrize(
-    "step",
-    [
-        timedelta(seconds=1),
-        pytest.param(timedelta(minutes=1), marks=pytest.mark.xfail(strict=True, reason=SINGLE_GENERIC_GAP)),
-        pytest.param(timedelta(hours=1), marks=pytest.mark.xfail(strict=True, reason=SINGLE_GENERIC_GAP)),
-    ],
-    ids=str,
-)
+@pytest.mark.parametrize("step", [timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)], ids=str)
 def test_a_fresh_single_generic_series_of_drifting_autocorrelated_noise_opens_no_warning(
     step: timedelta,
 ) -> None:
     """What ``riskwatch replay`` does with a one-column CSV (the generic series model through the
-    replayed assessment): still warns at 1 min and 1 h, strictly expected to fail there until
-    fixed."""
+    replayed assessment): its record floors rise with the noise's autocorrelation."""
     stamps = [T0 + i * step for i in range(3_000)]
     opened = []
     for seed in range(3):
