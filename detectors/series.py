@@ -21,9 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from detectors import batch
 from detectors.base import Detector, Score
+
+
+class ChangeWatcher(Protocol):
+    """Told of a series just before :meth:`SeriesDetectors.observe` changes its model (a
+    checkpoint's cut that has not pickled that model yet pickles it first)."""
+
+    def before_change(self, series_key: str) -> None:
+        """``series_key``'s model is about to score and learn a value."""
+        ...
 
 
 class SeriesDetectors:
@@ -37,6 +47,7 @@ class SeriesDetectors:
         self._factory = factory
         self._detectors: dict[str, Detector] = {}
         self._parked: dict[str, Callable[[], Detector | None]] = {}
+        self._watcher: ChangeWatcher | None = None
 
     def __len__(self) -> int:
         return len(self._detectors) + len(self._parked)
@@ -85,7 +96,27 @@ class SeriesDetectors:
         held keeps no baseline to protect and learns as always. The step is
         :func:`detectors.batch.observe`: the per-reading result, inlined in the common case.
         """
+        if self._watcher is not None:
+            self._watcher.before_change(series_key)
         return batch.observe(self.detector(series_key, series_kind), value, at, warned)
+
+    def watch(self, watcher: ChangeWatcher) -> None:
+        """Tell ``watcher`` of every series before :meth:`observe` changes its model, until
+        :meth:`unwatch`. Models change only there: every other method replaces or drops a
+        series' model object and leaves the old object as it was.
+
+        Raises
+        ------
+        RuntimeError
+            If another watcher is watching (one checkpoint cut at a time).
+        """
+        if self._watcher is not None:
+            raise RuntimeError("another cut is already watching this bank; finish it first")
+        self._watcher = watcher
+
+    def unwatch(self) -> None:
+        """Stop telling the watcher of changes."""
+        self._watcher = None
 
     def warming_up_count(self) -> int:
         """How many series are still warming up (a metric for operators); parked series,

@@ -30,8 +30,9 @@ from pipeline.kafka.kafka_admin import ensure_topics
 from pipeline.kafka.topics import TopicNames, partition_of
 from pipeline.metrics_scrape import scrape, total
 from pipeline.processing.processor import detector_for, series_kind
-from pipeline.state.checkpoint import DetectorCheckpoints, StateRecord
+from pipeline.state.checkpoint import DetectorCheckpoints
 from pipeline.state.checkpoint_generations import CheckpointMarker, marker_key
+from pipeline.state.state_record import StateRecord
 from pipeline.worker_process import WorkerProcess
 
 STATE_KEY = "bench-restore-state-signing-key!"

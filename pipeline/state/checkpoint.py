@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from detectors.base import Detector
 from detectors.series import SeriesDetectors
-from detectors.state import StateHeader, StateRejected, load_verified_state, save_state, verify_state
+from detectors.state import StateHeader, StateRejected, load_verified_state, verify_state
 from pipeline.assess.assessor import DISTRICT_KEY_PREFIX, Assessor
 from pipeline.processing.signals import (
     ReportSignals,
@@ -33,6 +33,8 @@ from pipeline.processing.signals import (
     TelemetrySignals,
     TelemetryState,
 )
+from pipeline.state.detector_cut import DetectorCut
+from pipeline.state.state_record import StateRecord, TakenCut
 
 
 class CommunityExtras(BaseModel):
@@ -49,16 +51,6 @@ class CommunityExtras(BaseModel):
 
 
 EXTRA_FIELDS = frozenset(CommunityExtras.model_fields)
-
-
-@dataclass(frozen=True)
-class StateRecord:
-    """One state to write: its key (a series or a community), its partition and its bytes."""
-
-    partition: int
-    key: str
-    blob: bytes | None
-    """None is a tombstone: the key has no state any more."""
 
 
 @dataclass
@@ -134,15 +126,23 @@ class DetectorCheckpoints:
         """``series`` (arriving on input ``partition``) learned something."""
         self.dirty.touched(series, partition)
 
+    def cut(self, partitions: Iterable[int] | None = None) -> DetectorCut:
+        """Every changed series (of ``partitions``, or all) as it is now, signed states to be made
+        later (:class:`~pipeline.state.detector_cut.DetectorCut`); a tombstone for one that has
+        no model (a key set aside by a restore, see :mod:`pipeline.state.checkpoint_generations`)."""
+        return DetectorCut(
+            self.bank,
+            self._key,
+            [(p, series, self.bank.get(series)) for p, series in self.dirty.take(partitions)],
+        )
+
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
-        """Signed states of every changed series (of ``partitions``, or all); a tombstone for one
-        that has no model (a key set aside by a restore, see :mod:`pipeline.state.checkpoint_generations`)."""
-        records = []
-        for partition, series in self.dirty.take(partitions):
-            detector = self.bank.get(series)
-            blob = None if detector is None else save_state(detector, self._key)
-            records.append(StateRecord(partition, series, blob))
-        return records
+        """The records of :meth:`cut`, all made now."""
+        cut = self.cut(partitions)
+        try:
+            return cut.next_records(len(cut.taken_keys()))
+        finally:
+            cut.close()
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
         """Install every stored state that is a trustworthy model of the configured detector.
@@ -205,6 +205,10 @@ class AssessmentCheckpoints:
     def touched(self, community: str, partition: int) -> None:
         """``community`` (arriving on input ``partition``) may have changed its assessment."""
         self.dirty.touched(community, partition)
+
+    def cut(self, partitions: Iterable[int] | None = None) -> TakenCut:
+        """The records of :meth:`take`, made now: a community's JSON is cheap beside a model's pickle."""
+        return TakenCut(self.take(partitions))
 
     def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
         """JSON states of every changed community (a tombstone when it holds nothing any more)."""

@@ -9,6 +9,12 @@ those and every output sent before them are acknowledged, a marker naming the in
 offsets the generation covers. A restore folds each partition to its newest complete
 generation and says where to resume. See :mod:`pipeline.state.checkpoint` for what is
 written and :mod:`pipeline.kafka.state_store` for how partitions are read to their end.
+
+Only the cut is taken under the processing lock (the changed keys, references to their
+models, the resume position): the states are made and queued afterwards in slices of
+:data:`SLICE_STATES`, each followed by a pause as long as the slice took, so readings
+are served between slices and wait for one slice at most, not for every state
+(:mod:`pipeline.state.detector_cut` keeps the states those of the cut).
 """
 
 from __future__ import annotations
@@ -21,9 +27,14 @@ from typing import Any, Protocol
 from pipeline.kafka.kafka_security import KafkaSecurity
 from pipeline.kafka.state_store import read_logs
 from pipeline.metrics import PipelineMetrics
-from pipeline.state.checkpoint import DirtyKeys, RestoreReport, StateRecord
+from pipeline.state.checkpoint import DirtyKeys, RestoreReport
 from pipeline.state.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
 from pipeline.state.output_ledger import OutputLedger
+from pipeline.state.state_record import StateCut
+
+SLICE_STATES = 50
+"""States made and queued between two turns of the event loop: pickling and signing 50 models
+takes ~4 ms, which is as long as a due reading waits for a checkpoint."""
 
 
 class CheckpointBook(Protocol):
@@ -35,8 +46,9 @@ class CheckpointBook(Protocol):
         """``key`` (of input ``partition``) must be written by the next checkpoint."""
         ...
 
-    def take(self, partitions: Iterable[int] | None = None) -> list[StateRecord]:
-        """Records of what changed."""
+    def cut(self, partitions: Iterable[int] | None = None) -> StateCut:
+        """What changed, as it is now (taken under the processing lock); its records are made
+        after the lock is released."""
         ...
 
     def restore(self, states: Mapping[str, tuple[int, bytes]]) -> RestoreReport:
@@ -99,21 +111,17 @@ class StateSync:
 
     async def _write(self, chosen: list[int]) -> bool:
         async with self._processing:
-            taken = {label: book.take(chosen) for label, (_, book) in self._books.items()}
+            cuts = {label: book.cut(chosen) for label, (_, book) in self._books.items()}
             positions = {p: self._position_of(p) for p in chosen}
-        if not await self._ledger.settle():  # earlier outputs (and earlier failures) come first
-            for label, records in taken.items():
-                for record in records:
-                    self._books[label][1].touched(record.key, record.partition)
-            return False
-        for label, records in taken.items():
-            for record in records:
-                await self._ledger.send(
-                    self._topics[label], record.key.encode(), record.blob, record.partition
-                )
+        try:
+            if not await self._send_states(cuts):
+                return False
+        finally:
+            for cut in cuts.values():
+                cut.close()
         if not await self._ledger.settle():
             return False
-        changed = {r.partition for records in taken.values() for r in records}
+        changed = {partition for cut in cuts.values() for partition, _ in cut.taken_keys()}
         for partition in chosen:
             resume_at, stream_times = positions[partition]
             last = self._marked.get(partition)
@@ -127,9 +135,30 @@ class StateSync:
             self._marked[partition] = marker
         if not await self._ledger.settle():
             return False
-        for label, records in taken.items():
-            self._metrics.checkpoint_records.labels(label).inc(len(records))
+        for label, cut in cuts.items():
+            self._metrics.checkpoint_records.labels(label).inc(len(cut.taken_keys()))
         self.last_written = time.monotonic()
+        return True
+
+    async def _send_states(self, cuts: dict[str, StateCut]) -> bool:
+        """Queue every state of ``cuts`` once the outputs before them are on the broker, a slice
+        at a time; False (the keys changed again, for the next write) if those outputs are not."""
+        if not await self._ledger.settle():  # earlier outputs (and earlier failures) come first
+            for label, cut in cuts.items():
+                for partition, key in cut.taken_keys():
+                    self._books[label][1].touched(key, partition)
+            return False
+        for label, cut in cuts.items():
+            while True:
+                started = time.perf_counter()
+                records = cut.next_records(SLICE_STATES)
+                if not records:
+                    break
+                for record in records:
+                    await self._ledger.send(
+                        self._topics[label], record.key.encode(), record.blob, record.partition
+                    )
+                await asyncio.sleep(time.perf_counter() - started)  # readings are served meanwhile
         return True
 
     async def restore(self, partitions: Iterable[int]) -> dict[int, CheckpointMarker | None]:

@@ -107,3 +107,15 @@ def test_header_is_canonical_json() -> None:
         "river_version": header.river_version,
         "format_version": state.FORMAT_VERSION,
     }
+
+
+def test_saved_headers_come_from_a_cache_per_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    state._header_bytes.cache_clear()
+    ten, twenty = MultiScaleLevel(warmup=10), MultiScaleLevel(warmup=20)
+    for model in (ten, twenty, ten, twenty, ten):
+        header = read_header(save_state(model, KEY), KEY)
+        assert header.encode() == state.StateHeader.of(model).encode()
+    assert state._header_bytes.cache_info().misses == 2, "one header built per configuration"
+    assert state._header_bytes.cache_info().hits == 3
+    monkeypatch.setattr(state, "FORMAT_VERSION", state.FORMAT_VERSION + 1)
+    assert read_header(save_state(ten, KEY), KEY).format_version == state.FORMAT_VERSION
