@@ -18,7 +18,7 @@ from pipeline.metrics import PipelineMetrics
 from pipeline.state.checkpoint import AssessmentCheckpoints, DetectorCheckpoints
 from pipeline.state.checkpoint_generations import MARKER_KEY_PREFIX, CheckpointMarker
 from pipeline.state.output_ledger import OutputLedger
-from pipeline.state.state_sync import StateSync
+from pipeline.state.state_sync import SLICE_STATES, StateSync
 
 AT = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -101,3 +101,59 @@ async def test_a_failed_state_send_withholds_the_marker_until_a_later_write_deli
     assert marker.resume_at == {"readings": 57} and broker.topic("assessment-state").markers() == [marker]
     assert await sync.write()
     assert state_topic.markers() == [marker], "nothing changed and nothing read: no new generation"
+
+
+def warmed(bank: SeriesDetectors, detectors: DetectorCheckpoints, series: list[str]) -> None:
+    for name in series:
+        for value in (1.0, 1.2, 0.9, 1.1):
+            bank.observe(name, "water_level", value)
+        detectors.touched(name, 0)
+
+
+async def test_readings_are_served_between_slices_and_the_states_written_are_those_of_the_cut() -> None:
+    series = [f"c1/d{n}/water_level" for n in range(3 * SLICE_STATES)]
+    twin = SeriesDetectors(lambda kind: EwmaZScore(warmup=3))
+    twin_books = DetectorCheckpoints(twin, b"k" * 32, lambda s: s.rsplit("/", 1)[-1])
+    warmed(twin, twin_books, series)
+    snapshot = [(r.key, r.blob) for r in twin_books.take()]
+    broker = Broker()
+    bank = SeriesDetectors(lambda kind: EwmaZScore(warmup=3))
+    detectors = DetectorCheckpoints(bank, b"k" * 32, lambda s: s.rsplit("/", 1)[-1])
+    warmed(bank, detectors, series)
+    processing = asyncio.Lock()
+    sync = StateSync(
+        broker,
+        "unused:9092",
+        KafkaSecurity(),
+        PipelineMetrics(),
+        {
+            "detector": ("detector-state", detectors),
+            "assessment": (
+                "assessment-state",
+                AssessmentCheckpoints(Assessor(AssessmentConfig(), ManualClock(AT))),
+            ),
+        },
+        OutputLedger(lambda topic: None),
+        processing,
+        lambda partition: ({"readings": 9}, {}),
+    )
+    sync.owned.add(0)
+    state_topic = broker.topic("detector-state")
+    first_state = asyncio.Event()
+    sent = state_topic.send
+
+    async def noting_send(*, key: bytes | None, value: bytes | None, partition: int | None) -> Awaitable[Any]:
+        first_state.set()
+        return await sent(key=key, value=value, partition=partition)
+
+    state_topic.send = noting_send  # type: ignore[method-assign]
+    writing = asyncio.create_task(sync.write())
+    await first_state.wait()
+    async with processing:  # a reading, while the checkpoint is still making its states
+        queued = len(state_topic.stored)
+        for name in series:
+            bank.observe(name, "water_level", 40.0)
+            detectors.touched(name, 0)
+    assert await writing
+    assert queued < len(series), "the reading was served before every state was made"
+    assert [(key, value) for key, value in state_topic.stored if key in series] == snapshot
