@@ -1,6 +1,6 @@
 """``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
 
-(``bench pipeline``, ``bench latency``, ``bench scrape`` and ``bench soak`` live in
+(``bench pipeline``, ``bench latency``, ``bench checkpoint``, ``bench scrape`` and ``bench soak`` live in
 :mod:`pipeline.benchmarks`; registered here.)
 
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
@@ -95,7 +95,8 @@ def _run_batch(
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``bench`` and its ``detectors``, ``pipeline``, ``latency``, ``scrape`` and ``soak`` benchmarks."""
+    """Add ``bench`` and its ``detectors``, ``pipeline``, ``latency``, ``checkpoint``, ``scrape`` and ``soak``
+    benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     detectors = benchmarks.add_parser(
@@ -150,6 +151,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     latency.add_argument("--partitions", type=int, default=4)
     latency.add_argument("--json", action="store_true", help="print JSON instead of a table")
     latency.set_defaults(run=run_latency)
+    checkpoint = benchmarks.add_parser(
+        "checkpoint", help="how long a checkpoint holds the processing lock and how long a due reading waits"
+    )
+    checkpoint.add_argument("--series", type=int, default=6000)
+    checkpoint.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
+    checkpoint.add_argument("--rate", type=float, default=2000.0, help="readings/s falling due meanwhile")
+    checkpoint.add_argument("--rounds", type=int, default=3, help="checkpoints of each way")
+    checkpoint.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    checkpoint.set_defaults(run=run_checkpoint)
     scrape = benchmarks.add_parser(
         "scrape", help="render time, bytes and lines of /metrics with many communities, series and warnings"
     )
@@ -226,6 +236,19 @@ def run_latency(settings: Settings, args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"riskwatch bench latency: {error}", file=sys.stderr)
+        return 2
+    print(report.as_json() if args.json else report.as_table())
+    return 0
+
+
+def run_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    """Time a checkpoint's hold of the lock and the readings' waits; 2 when the sizes do not fit."""
+    from pipeline.benchmarks.checkpoint_bench import run_checkpoint_bench
+
+    try:
+        report = run_checkpoint_bench(settings, args.series, args.devices, args.rate, args.rounds)
+    except ValueError as error:
+        print(f"riskwatch bench checkpoint: {error}", file=sys.stderr)
         return 2
     print(report.as_json() if args.json else report.as_table())
     return 0

@@ -187,3 +187,15 @@ def test_latency_bench_refuses_more_spikes_than_communities(capsys: pytest.Captu
     argv = ["bench", "latency", "--rate", "100", "--rate", "200", "--communities", "10", "--spikes", "6"]
     assert main(argv) == 2
     assert "2 rates of 6 spikes need 12 communities; the workload has 10" in capsys.readouterr().err
+
+
+def test_checkpoint_bench_times_both_ways_on_every_series(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RISKWATCH_DETECTOR_WARMUP", "3")
+    assert main(["bench", "checkpoint", "--series", "40", "--devices", "4", "--rounds", "1", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert [f["way"] for f in figures] == ["stop-the-world", "cut"]
+    assert all(f["series"] == 40 and f["checkpoint_ms"] > 0 and f["longest_wait_ms"] >= 0 for f in figures)
+    assert main(["bench", "checkpoint", "--series", "10", "--devices", "4"]) == 2
+    assert "multiple of devices" in capsys.readouterr().err
