@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 
 from pipeline.config import Settings
 
@@ -23,11 +24,23 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"no RISKWATCH_BOOTSTRAP_SERVERS: started the embedded Tansu broker on {bootstrap}")
     try:
         ensure_topics(settings, bootstrap)
-        BoundedStopWorker(create_app(settings, bootstrap), loglevel=args.loglevel).execute_from_commandline()
+        app = create_app(settings, bootstrap)
+        freeze_long_lived()
+        BoundedStopWorker(app, loglevel=args.loglevel).execute_from_commandline()
     finally:
         if broker is not None:
             broker.stop()
     return 0
+
+
+def freeze_long_lived() -> None:
+    """Keep what exists once the app is built (modules, Faust, pydantic's validators: ~120k
+    objects) out of every later collection. Each full collection scanned them all while the
+    event loop stood still: 340–370 ms with 6,000 series, 16–46 ms with them frozen
+    (README, issue 18). They live as long as the process, so nothing is kept that would
+    have been freed."""
+    gc.collect()
+    gc.freeze()
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
