@@ -12,7 +12,9 @@ its series learn. Two ways of checkpointing are compared in the same run:
   a :class:`~pipeline.state.detector_cut.DetectorCut` under the lock and makes the states
   after it, a slice at a time.
 
-The broker is left out (topics acknowledge at once): the figures are the worker's own.
+The broker is left out (topics acknowledge at once): the figures are the worker's own. As
+the worker does once its app is built, what exists before the series are made is frozen out
+of the garbage collector's scans (:func:`~pipeline.commands.worker.freeze_long_lived`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, Literal
 from detectors.hold import CALIBRATION_READINGS
 from pipeline.assess.assessor import Assessor
 from pipeline.clock import SystemClock
+from pipeline.commands.worker import freeze_long_lived
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
 from pipeline.processing.processor import detector_for, series_kind
@@ -176,6 +179,7 @@ async def _round(
 
 
 async def _bench(settings: Settings, series: int, devices: int, rate: float, rounds: int) -> CheckpointReport:
+    freeze_long_lived()
     books, communities = warmed_books(settings, series, devices)
     ledger = OutputLedger(lambda topic: None)
     lock = TimedLock()
