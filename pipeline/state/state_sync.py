@@ -34,7 +34,8 @@ from pipeline.state.state_record import StateCut
 
 SLICE_STATES = 50
 """States made and queued between two turns of the event loop: pickling and signing 50 models
-takes ~4 ms, which is as long as a due reading waits for a checkpoint."""
+takes 2–4 ms, about as long as a due reading waits for a checkpoint (the pause after a slice is
+as long again)."""
 
 
 class CheckpointBook(Protocol):
