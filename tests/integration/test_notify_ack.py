@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -175,7 +176,10 @@ def test_a_responder_acknowledges_in_the_browser_and_the_console_shows_it(
     browser.get(str(body["ack_url"]))
     wait = WebDriverWait(browser, 30)
     browser.find_element(By.ID, "confirm").click()
-    wait.until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Acknowledged")
+    # The click submits a form: the heading read while the answer page replaces the form is stale.
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.TAG_NAME, "h1").text == "Acknowledged"
+    )
 
     browser.get(f"{worker.base_url}/console")
     selector = "article[data-community='c-ack-b']"
