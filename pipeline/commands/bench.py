@@ -1,7 +1,7 @@
 """``riskwatch bench detectors``: µs per reading, state bytes per series and NAB scores of each detector.
 
-(``bench pipeline``, ``bench latency``, ``bench checkpoint``, ``bench scrape`` and ``bench soak`` live in
-:mod:`pipeline.benchmarks`; registered here.)
+(``bench pipeline``, ``bench handle``, ``bench latency``, ``bench checkpoint``, ``bench scrape`` and
+``bench soak`` live in :mod:`pipeline.benchmarks`; registered here.)
 
 Runs every detector of :data:`detectors.conformance.CONFORMING_DETECTORS` (the
 default is ``default_generic``) over the NAB corpus on one core, the alert
@@ -95,8 +95,8 @@ def _run_batch(
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``bench`` and its ``detectors``, ``pipeline``, ``latency``, ``checkpoint``, ``scrape`` and ``soak``
-    benchmarks."""
+    """Add ``bench`` and its ``detectors``, ``pipeline``, ``handle``, ``latency``, ``checkpoint``, ``scrape``
+    and ``soak`` benchmarks."""
     parser = subparsers.add_parser("bench", help="benchmarks")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     detectors = benchmarks.add_parser(
@@ -137,6 +137,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     pipeline.add_argument("--json", action="store_true", help="print JSON instead of a table")
     pipeline.set_defaults(run=run_pipeline)
+    handle = benchmarks.add_parser(
+        "handle", help="µs per reading of the processing core alone (no broker), warming and warmed series"
+    )
+    handle.add_argument("--communities", type=int, default=200)
+    handle.add_argument("--devices", type=int, default=20, help="readings per message (one per device)")
+    handle.add_argument("--ticks", type=int, default=100, help="readings per series in each phase")
+    handle.add_argument("--partitions", type=int, default=4)
+    handle.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    handle.set_defaults(run=run_handle)
     latency = benchmarks.add_parser(
         "latency", help="produce -> warning at fixed rates, through one worker and through the bare relay"
     )
@@ -211,6 +220,24 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         data_dir=Path(settings.data_dir) / "bench",
         restore_series=args.restore_series,
         profile_dir=None if args.profile is None else Path(args.profile),
+    )
+    print(report.as_json() if args.json else report.as_table())
+    return 0
+
+
+def run_handle(settings: Settings, args: argparse.Namespace) -> int:
+    """Time the processing core per reading on warming and warmed series; 2 on bad sizes."""
+    from pipeline.benchmarks.handle_bench import run_handle_bench
+
+    if min(args.communities, args.devices, args.ticks, args.partitions) < 1:
+        print("riskwatch bench handle: every size must be at least 1", file=sys.stderr)
+        return 2
+    report = run_handle_bench(
+        settings,
+        communities=args.communities,
+        devices=args.devices,
+        ticks=args.ticks,
+        partitions=args.partitions,
     )
     print(report.as_json() if args.json else report.as_table())
     return 0

@@ -49,11 +49,14 @@ def test_report_gives_ratio_and_scaling_against_the_baseline() -> None:
             "partitions": 1,
         },
         baseline_readings_per_s=100.0,
+        faust_ceiling_readings_per_s=80.0,
         pipeline_readings_per_s=40.0,
         two_workers_readings_per_s=60.0,
     )
-    assert (report.ratio, report.scaling) == (0.4, 1.5)
-    assert "0.400" in report.as_table() and json.loads(report.as_json())["scaling"] == 1.5
+    assert (report.ratio, report.ceiling_ratio, report.scaling) == (0.4, 0.8, 1.5)
+    table, figures = report.as_table(), json.loads(report.as_json())
+    assert "0.400" in table and "(÷ baseline 0.800)" in table
+    assert (figures["scaling"], figures["ceiling_ratio"]) == (1.5, 0.8)
 
 
 def test_report_sets_the_latency_against_the_relay_baseline() -> None:
@@ -199,3 +202,18 @@ def test_checkpoint_bench_times_both_ways_on_every_series(
     assert all(f["series"] == 40 and f["checkpoint_ms"] > 0 and f["longest_wait_ms"] >= 0 for f in figures)
     assert main(["bench", "checkpoint", "--series", "10", "--devices", "4"]) == 2
     assert "multiple of devices" in capsys.readouterr().err
+
+
+def test_handle_bench_times_warming_and_warmed_readings_by_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "handle", "--communities", "3", "--devices", "4", "--ticks", "5", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    phases = report["phases"]
+    assert [p["phase"] for p in phases] == ["warming", "warmed"]
+    for phase in phases:
+        stages = phase["stage_us_per_reading"]
+        assert phase["readings"] == 3 * 4 * 5
+        assert set(stages) == {"decode", "score", "assess"} and all(us > 0 for us in stages.values())
+        assert sum(stages.values()) <= phase["us_per_reading"]
+        assert phase["readings_per_s"] == pytest.approx(1e6 / phase["us_per_reading"])
+    assert main(["bench", "handle", "--ticks", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
