@@ -3,6 +3,9 @@
 One run, one fresh embedded broker (and one more for the restore phase):
 
 1. **baseline** — aiokafka consumes every message and ``json.loads`` it;
+1b. **Faust ceiling** — a no-op agent on the worker's Faust transport takes the same messages
+   as the worker's ingest agent does and only ``json.loads`` them
+   (:mod:`pipeline.benchmarks.faust_ceiling`): what Faust alone lets a worker reach;
 2. **pipeline** — one ``riskwatch worker`` process ingests, validates, scores and
    assesses the same messages (progress read from its ``/metrics``);
 3. **latency** — at half the measured pipeline rate, spikes in warmed series;
@@ -40,6 +43,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.benchmarks.broker_usage import process_usage
 from pipeline.benchmarks.echo_relay import RelayProcess, await_positioned
+from pipeline.benchmarks.faust_ceiling import faust_ceiling
 from pipeline.benchmarks.profiling import profiled
 from pipeline.benchmarks.restore import RestoreFigure, restore_ready_time
 from pipeline.benchmarks.workload import Workload, spike_message
@@ -61,12 +65,23 @@ worker's samples, so the probe measured itself. Four a second keep the count's r
 within 1 % of a phase of 25 s (a Prometheus server scrapes every 15 s)."""
 
 
+def share(part: float, whole: float) -> float:
+    """``part ÷ whole``, 0 while ``whole`` is not measured (0).
+
+    >>> share(21.5, 86.0), share(1.0, 0.0)
+    (0.25, 0.0)
+    """
+    return part / whole if whole else 0.0
+
+
 @dataclass
 class PipelineBenchReport:
     """Every figure of one benchmark run."""
 
     workload: dict[str, int]
     baseline_readings_per_s: float = 0.0
+    faust_ceiling_readings_per_s: float = 0.0
+    """A no-op agent on the worker's Faust transport, same messages (``json.loads`` only)."""
     pipeline_readings_per_s: float = 0.0
     two_workers_readings_per_s: float = 0.0
     latency_rate_readings_per_s: float = 0.0
@@ -89,25 +104,22 @@ class PipelineBenchReport:
     @property
     def ratio(self) -> float:
         """Pipeline ÷ baseline, in readings/s."""
-        return (
-            self.pipeline_readings_per_s / self.baseline_readings_per_s
-            if self.baseline_readings_per_s
-            else 0.0
-        )
+        return share(self.pipeline_readings_per_s, self.baseline_readings_per_s)
+
+    @property
+    def ceiling_ratio(self) -> float:
+        """Faust ceiling ÷ baseline: the most a worker on Faust's per-event stream could reach."""
+        return share(self.faust_ceiling_readings_per_s, self.baseline_readings_per_s)
 
     @property
     def scaling(self) -> float:
         """Two workers ÷ one worker."""
-        return (
-            self.two_workers_readings_per_s / self.pipeline_readings_per_s
-            if self.pipeline_readings_per_s
-            else 0.0
-        )
+        return share(self.two_workers_readings_per_s, self.pipeline_readings_per_s)
 
     @property
     def latency_p99_ratio(self) -> float:
         """Latency p99 through the pipeline ÷ through the bare relay."""
-        return self.latency_p99_ms / self.relay_latency_p99_ms if self.relay_latency_p99_ms else 0.0
+        return share(self.latency_p99_ms, self.relay_latency_p99_ms)
 
     def as_table(self) -> str:
         """Human-readable result table."""
@@ -119,6 +131,11 @@ class PipelineBenchReport:
                 f" ({w['series']:,} series)",
             ),
             ("baseline: aiokafka consume + json.loads", f"{self.baseline_readings_per_s:,.0f} readings/s"),
+            (
+                "Faust ceiling: no-op agent + json.loads",
+                f"{self.faust_ceiling_readings_per_s:,.0f} readings/s"
+                f"   (÷ baseline {self.ceiling_ratio:.3f})",
+            ),
             ("pipeline: 1 worker", f"{self.pipeline_readings_per_s:,.0f} readings/s"),
             ("ratio pipeline / baseline", f"{self.ratio:.3f}   (target >= 0.5)"),
             ("pipeline: 2 workers", f"{self.two_workers_readings_per_s:,.0f} readings/s"),
@@ -162,7 +179,12 @@ class PipelineBenchReport:
 
     def as_json(self) -> str:
         """Machine-readable result."""
-        figures = {"ratio": self.ratio, "scaling": self.scaling, "latency_p99_ratio": self.latency_p99_ratio}
+        figures = {
+            "ratio": self.ratio,
+            "ceiling_ratio": self.ceiling_ratio,
+            "scaling": self.scaling,
+            "latency_p99_ratio": self.latency_p99_ratio,
+        }
         return json.dumps({**asdict(self), **figures}, indent=2)
 
 
@@ -390,6 +412,9 @@ def run_pipeline_bench(
         asyncio.run(produce_messages(bootstrap, readings_topic, messages))
         report.baseline_readings_per_s = workload.readings / asyncio.run(
             _consume_and_decode(bootstrap, readings_topic, workload.readings)
+        )
+        report.faust_ceiling_readings_per_s = faust_ceiling(
+            bootstrap, readings_topic, workload.readings, data_dir
         )
         with WorkerProcess(one, data_dir / "bench-worker-1.log") as worker:
             report.worker_ready_s = worker.wait_ready(60)

@@ -71,6 +71,7 @@ def test_the_pipeline_bench_reports_the_latency_of_the_worker_and_of_the_relay_a
         profile_dir=tmp_path / "profile",
     )
     assert report.pipeline_readings_per_s > 0 and report.latency_rate_readings_per_s > 0
+    assert report.faust_ceiling_readings_per_s > 0 and report.ceiling_ratio > 0
     assert report.latency_samples == report.relay_latency_samples == 20
     assert 0 < report.latency_p50_ms <= report.latency_p99_ms
     assert 0 < report.relay_latency_p50_ms <= report.relay_latency_p99_ms
