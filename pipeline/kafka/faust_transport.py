@@ -63,10 +63,23 @@ class LowLatencyTransport(faust_aiokafka.Transport):
 
 
 class RiskwatchFaustApp(faust.App):
-    """A Faust app whose consumer transport is :class:`LowLatencyTransport`."""
+    """A Faust app whose consumer transport is :class:`LowLatencyTransport`, and which closes
+    the clients of ``riskwatch_after_stop`` once it has stopped its own."""
 
     riskwatch_fetch_max_wait_ms: int = 10
     riskwatch_resume_points: ResumePoints | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.riskwatch_after_stop: list[Callable[[], Awaitable[None]]] = []
+        """Closed after Faust's stop: its consumer's last revoke (the final checkpoint) may still
+        send through them, so they must outlive it."""
+
+    async def on_stop(self) -> None:
+        """Faust's stop (consumer, then its producer), then every ``riskwatch_after_stop``."""
+        await super().on_stop()
+        for close in self.riskwatch_after_stop:
+            await close()
 
     def _new_transport(self) -> LowLatencyTransport:
         return LowLatencyTransport(self.conf.broker_consumer, self)

@@ -29,7 +29,7 @@ from pipeline.kafka.state_store import read_logs
 from pipeline.metrics import PipelineMetrics
 from pipeline.state.checkpoint import DirtyKeys, RestoreReport
 from pipeline.state.checkpoint_generations import CheckpointMarker, fold_partition, marker_key
-from pipeline.state.output_ledger import OutputLedger
+from pipeline.state.output_ledger import OutputLedger, Topic
 from pipeline.state.state_record import StateCut
 
 SLICE_STATES = 50
@@ -66,9 +66,18 @@ PositionOf = Callable[[int], tuple[dict[str, int], dict[str, Any]]]
 topic of a partition, as they stand now (called under the processing lock)."""
 
 
+class TopicSource(Protocol):
+    """Where the state topics are sent to: the worker's
+    :class:`~pipeline.kafka.state_producer.StateProducer` (or a stand-in in a benchmark)."""
+
+    def topic(self, name: str) -> Topic:
+        """The topic ``name``."""
+        ...
+
+
 class StateSync:
     """One compacted topic per book; ``books`` maps a label (``detector``, ``assessment``) to
-    ``(topic name, book)``.
+    ``(topic name, book)``, each sent to through ``producer``.
 
     ``processing`` is the lock every agent holds while it handles a message and queues its
     outputs: a checkpoint takes its states and position under it, so it never sees half a
@@ -77,7 +86,7 @@ class StateSync:
 
     def __init__(
         self,
-        app: Any,
+        producer: TopicSource,
         bootstrap_servers: str,
         security: KafkaSecurity,
         metrics: PipelineMetrics,
@@ -93,7 +102,7 @@ class StateSync:
         self._ledger = ledger
         self._processing = processing
         self._position_of = position_of
-        self._topics = {label: app.topic(name) for label, (name, _) in books.items()}
+        self._topics = {label: producer.topic(name) for label, (name, _) in books.items()}
         self._writing = asyncio.Lock()
         """One write at a time: a generation's states precede its marker, the next one's follow it."""
         self._generation: dict[int, int] = {}

@@ -32,6 +32,7 @@ from pipeline.ingress.ingest_view import install_ingest
 from pipeline.kafka.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
 from pipeline.kafka.consumer_lag import PartitionProgress
 from pipeline.kafka.faust_transport import RiskwatchFaustApp
+from pipeline.kafka.state_producer import StateProducer
 from pipeline.kafka.state_store import read_logs
 from pipeline.kafka.topic_follower import follow_topic
 from pipeline.kafka.topics import TopicNames
@@ -352,8 +353,10 @@ def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     def position_of(partition: int) -> tuple[dict[str, int], dict[str, Any]]:
         return progress.next_offsets(partition), processor.stream_times_of(partition)
 
+    state_producer = StateProducer(bootstrap_servers, settings.kafka, settings.max_record_bytes)
+    app.riskwatch_after_stop.append(state_producer.stop)
     sync = StateSync(
-        app,
+        state_producer,
         bootstrap_servers,
         settings.kafka,
         metrics,
