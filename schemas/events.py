@@ -48,6 +48,10 @@ CANONICAL_UNITS: dict[SensorType, str] = {
     SensorType.POWER: "V",
 }
 
+SENSOR_TYPE_NAMES: dict[SensorType, str] = {sensor_type: sensor_type.value for sensor_type in SensorType}
+"""Each sensor type's name (its ``value``), looked up without the enum's ``value`` descriptor
+(~0.2 µs a call, a few times a reading on the worker's hot path)."""
+
 
 class SensorReading(Envelope):
     """One measurement of one sensor; a series is (community, device, sensor type)."""
@@ -71,7 +75,7 @@ class SensorReading(Envelope):
     @property
     def series_key(self) -> str:
         """The series this reading belongs to: ``community/device/sensor_type``."""
-        return f"{self.community_id}/{self.device_id}/{self.sensor_type.value}"
+        return f"{self.community_id}/{self.device_id}/{SENSOR_TYPE_NAMES[self.sensor_type]}"
 
 
 class DeviceStatus(StrEnum):

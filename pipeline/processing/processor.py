@@ -342,9 +342,10 @@ class EventProcessor:
 
     def _signals(self, event: object, partition: int) -> list[SourceSignal]:
         if isinstance(event, SensorReading):
-            signals = self.sensors.signals_for(event)
+            series = event.series_key
+            signals = self.sensors.signals_for(event, series)
             if self._series_changed is not None:
-                self._series_changed(event.series_key, partition)
+                self._series_changed(series, partition)
             return signals
         if isinstance(event, DeviceTelemetry):
             return self.telemetry.signals_for(event, partition)

@@ -37,7 +37,7 @@ from detectors.reports.rate import ReportBursts
 from detectors.series import SeriesDetectors
 from pipeline.assess.episodes import FalseAlarmFeedback
 from pipeline.assess.fusion import SourceSignal, sensor_score
-from schemas.events import DeviceStatus, DeviceTelemetry, ResidentReport, SensorReading
+from schemas.events import SENSOR_TYPE_NAMES, DeviceStatus, DeviceTelemetry, ResidentReport, SensorReading
 from schemas.hazard import Impact
 
 FORWARD_MIN = 0.2
@@ -258,10 +258,14 @@ class SensorSignals:
         self._gate = SignalGate()
         self._penalty: dict[str, float] = {}
 
-    def signals_for(self, reading: SensorReading) -> list[SourceSignal]:
-        """Score ``reading`` (and learn it); the signals to forward (none when it changes nothing)."""
-        series = reading.series_key
-        kind = reading.sensor_type.value
+    def signals_for(self, reading: SensorReading, series: str | None = None) -> list[SourceSignal]:
+        """Score ``reading`` (and learn it); the signals to forward (none when it changes nothing).
+
+        ``series`` is the reading's :attr:`~schemas.events.SensorReading.series_key`, when the
+        caller has built it already: the key and the sensor type's name are made once a reading."""
+        if series is None:
+            series = reading.series_key
+        kind = SENSOR_TYPE_NAMES[reading.sensor_type]
         warned = self._warned(reading.community_id, kind)
         score = self.detectors.observe(series, kind, reading.value, reading.event_time, warned=warned)
         surprise = score.surprise
@@ -272,16 +276,18 @@ class SensorSignals:
         gate = self._gate.step(series, strength, breach is not None, reading.event_time)
         if gate is Gate.DROP:
             return []
-        signal = self._signal(reading, score, strength, breach is not None)
+        signal = self._signal(series, reading, score, strength, breach is not None)
         if gate is Gate.FORWARD:
             return [signal]
         return [suspected_fault(reading.community_id, reading.device_id, reading.event_time), signal]
 
-    def _signal(self, reading: SensorReading, score: Score, strength: float, limit: bool) -> SourceSignal:
-        detector = self.detectors.get(reading.series_key)
+    def _signal(
+        self, series: str, reading: SensorReading, score: Score, strength: float, limit: bool
+    ) -> SourceSignal:
+        detector = self.detectors.get(series)
         kind = detector.kind if detector is not None else "unknown"
         return sensor_signal(
-            reading.series_key,
+            series,
             reading,
             score,
             strength,
