@@ -15,14 +15,23 @@ from pydantic import TypeAdapter, ValidationError
 
 from pipeline.processing.decoding import EVENT_MODELS, CoreValidators, DecodeLimits, MessageDecoder
 from schemas.envelope import ValidationClock
-from schemas.events import CANONICAL_UNITS, SensorType
+from schemas.events import CANONICAL_UNITS, EventKind, SensorType
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LIMITS = DecodeLimits(max_batch_events=4)
+CLOCK = ValidationClock(NOW, LIMITS.max_event_age, LIMITS.max_event_ahead)
+"""Its window's ends are whole seconds: the core's window is the clock's own."""
 MISSING = object()
+MICROSECOND = timedelta(microseconds=1)
 
 TIMES = [
     NOW.isoformat(),
+    CLOCK.latest.isoformat(),
+    (CLOCK.latest + MICROSECOND).isoformat(),
+    CLOCK.earliest.isoformat(),
+    (CLOCK.earliest - MICROSECOND).isoformat(),
+    (CLOCK.latest + timedelta(hours=8)).isoformat().replace("+00:00", "+08:00"),
+    (CLOCK.latest + timedelta(hours=8) + MICROSECOND).isoformat().replace("+00:00", "+08:00"),
     (NOW - timedelta(minutes=3)).isoformat(),
     "2026-11-23T20:00:00+08:00",
     (NOW + timedelta(hours=1)).isoformat(),
@@ -50,7 +59,7 @@ def items(draw: st.DrawFn) -> Any:
         "kind": field(kind, ["resident_report", "weather", "sensor_reading"]),
         "event_id": field("e-1", ["", "bad id!", 7]),
         "community_id": field("c-1", ["c-2", "bad/id"]),
-        "event_time": field(NOW.isoformat(), TIMES),
+        "event_time": st.sampled_from(TIMES),
         "received_time": field(MISSING, [None, NOW.isoformat(), "2026-11-23T12:00:00"]),
         "schema_version": field(MISSING, [1, 2, "1"]),
         "device_id": field("wl-1", ["", "wl 1"]),
@@ -81,32 +90,40 @@ def messages(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=600, deadline=None)
 @given(kind=st.sampled_from(sorted(EVENT_MODELS)), raw=messages())
-def test_the_core_accepts_what_the_model_accepts_with_equal_events(kind: str, raw: bytes) -> None:
+def test_the_core_accepts_what_the_model_and_clock_accept_with_equal_events(kind: str, raw: bytes) -> None:
     model = EVENT_MODELS[kind]
     plain: TypeAdapter[Any] = TypeAdapter(model | list[model])  # type: ignore[valid-type]
     try:
         expected = plain.validate_json(raw)
     except ValidationError:
         expected = None
-    found = CoreValidators(model).validate(raw)
-    if expected is None:
+    core = CoreValidators(model)
+    found = core.validate(raw, CLOCK)
+    as_list = expected if isinstance(expected, list) else [expected]
+    if expected is None or (core.judges_time and any(CLOCK.problem(e.event_time) for e in as_list)):
         assert found is None
         return
     assert isinstance(found, tuple)
     events, batch = found
     assert batch == isinstance(expected, list)
-    as_list = expected if batch else [expected]
     assert pickle.dumps(events) == pickle.dumps(as_list)
     assert [e.model_fields_set for e in events] == [e.model_fields_set for e in as_list]
 
 
 @settings(max_examples=600, deadline=None)
-@given(raw=messages(), key=st.sampled_from([b"c-1", b"c-2", None]))
-def test_a_message_decodes_as_the_plain_model_path_decodes_it(raw: bytes, key: bytes | None) -> None:
-    decoder = MessageDecoder("sensor_reading", LIMITS)
-    decoded = decoder.decode(raw, key, NOW)
-    clock = ValidationClock(NOW, LIMITS.max_event_age, LIMITS.max_event_ahead)
-    community = key.decode() if key is not None else None
+@given(
+    kind=st.sampled_from(["sensor_reading", "device_telemetry"]),
+    raw=messages(),
+    key=st.sampled_from([b"c-1", b"c-2", b"", None]),
+    now=st.sampled_from([NOW, NOW + MICROSECOND, NOW - timedelta(seconds=0.5)]),
+)
+def test_a_message_decodes_as_the_plain_model_path_decodes_it(
+    kind: EventKind, raw: bytes, key: bytes | None, now: datetime
+) -> None:
+    decoder = MessageDecoder(kind, LIMITS)
+    decoded = decoder.decode(raw, key, now)
+    clock = ValidationClock(now, LIMITS.max_event_age, LIMITS.max_event_ahead)
+    community = key.decode() if key else None
     plain = decoder._decode_items(raw, community, clock)
     assert decoded.rejections == plain.rejections
     # One event at a time: a JSON parser that shares equal strings between events changes
@@ -114,5 +131,8 @@ def test_a_message_decodes_as_the_plain_model_path_decodes_it(raw: bytes, key: b
     assert [pickle.dumps(e) for e in decoded.events] == [pickle.dumps(e) for e in plain.events]
 
 
-def test_the_core_validators_call_no_python_for_a_sensor_reading() -> None:
-    assert "function" not in repr(CoreValidators(EVENT_MODELS["sensor_reading"])._many)
+def test_the_core_validators_call_no_python_for_a_sensor_reading_and_judge_its_time() -> None:
+    validators = CoreValidators(EVENT_MODELS["sensor_reading"])
+    validators.validate(b"[]", CLOCK)
+    assert "function" not in repr(validators._many)
+    assert validators.judges_time
