@@ -117,9 +117,10 @@ _JUDGED_BY_THE_DECODER: frozenset[object] = frozenset(
 """The models' Python validators the fast path leaves out (see :class:`CoreValidators`)."""
 
 
-def _unit_is_canonical(event: AnyEvent) -> bool:
-    """What :meth:`SensorReading._unit_matches_sensor` accepts, as a test instead of an exception."""
-    return not isinstance(event, SensorReading) or event.unit == CANONICAL_UNITS[event.sensor_type]
+def _units_are_canonical(events: list[AnyEvent]) -> bool:
+    """Whether :meth:`SensorReading._unit_matches_sensor` accepts every event (other kinds pass),
+    as a test instead of an exception."""
+    return all(not isinstance(e, SensorReading) or e.unit == CANONICAL_UNITS[e.sensor_type] for e in events)
 
 
 class CoreValidators:
@@ -129,7 +130,7 @@ class CoreValidators:
     context; the core checks a window instead (:func:`_inner_window`), comparing each event time
     in Rust (~0.05 µs; a Python comparison of pydantic's ``TzInfo`` with ``UTC`` calls back into
     Python for the offset, ~0.45 µs, twice an event). A sensor reading's unit rule is
-    :func:`_unit_is_canonical`, a test made after the core (the core's call of a Python validator
+    :func:`_units_are_canonical`, a test made after the core (the core's call of a Python validator
     costs ~0.3 µs an event, the test ~0.06). Every other validator stays. One event or a batch
     is told by the message's first byte instead of a union of both, which tries each in strict
     then lax mode. Accepts only what the model accepts, with equal results, and when
@@ -160,7 +161,7 @@ class CoreValidators:
             found = self._many.validate_json(raw) if batch else [self._one.validate_json(raw)]
         except ValidationError:
             return None
-        if not all(_unit_is_canonical(event) for event in found):
+        if not _units_are_canonical(found):
             return None
         return found, batch
 
@@ -245,6 +246,12 @@ class MessageDecoder:
             result.rejections.append(problem)
             return result
         unjudged = None if self._core.judges_time else clock
+        first = community or items[0].community_id
+        if unjudged is None and all(event.community_id == first for event in items):
+            # The common message, in one pass: every time is inside the window (the core judged
+            # it), so the first event is accepted and fixes the community when there is no key.
+            result.events.extend(items)
+            return result
         for index, event in enumerate(items):
             rejection = self._event_problem(event, community, unjudged)
             if rejection is None:

@@ -169,10 +169,13 @@ class EventProcessor:
             self._partition_of[decoded.events[0].community_id] = message.partition
             self._last_event_at[decoded.events[0].community_id] = now
         from_readings = message.topic == self._topics.readings
+        # Only a report or a finding is ever held, so a readings message that finds nothing held
+        # holds nothing later on: asked once, not per reading.
+        releasing = from_readings and self.assessor.holding
         decoded_at = perf_counter()
         scoring = 0.0
         for event in decoded.events:
-            if from_readings and self.assessor.holding:  # what was read ahead and this reading has reached
+            if releasing and self.assessor.holding:  # what was read ahead and this reading has reached
                 self._release(outcome.assessment, message.partition, event.event_time)
             scoring_from = perf_counter()
             signals = self._signals(event, message.partition)
