@@ -34,7 +34,7 @@ from typing import Any
 from faust.worker import Worker
 
 from pipeline.config import Settings
-from pipeline.kafka.faust_transport import RiskwatchFaustApp
+from pipeline.kafka.faust_transport import RiskwatchFaustApp, worker_faust_app
 
 
 def ceiling_app(
@@ -42,21 +42,7 @@ def ceiling_app(
 ) -> RiskwatchFaustApp:
     """A Faust app of the worker's consumer ``settings`` whose one agent counts the readings of
     ``topic``'s messages and calls ``report(readings_per_s)`` once it has seen ``readings``."""
-    app = RiskwatchFaustApp(
-        f"bench-ceiling-{uuid.uuid4().hex[:6]}",
-        broker=[f"kafka://{server.strip()}" for server in bootstrap.split(",")],
-        store="memory://",
-        value_serializer="raw",
-        key_serializer="raw",
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.heartbeat_interval_s,
-        broker_commit_interval=settings.commit_interval_s,
-        web_enabled=False,
-        datadir=str(settings.data_dir),
-    )
-    app.riskwatch_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
+    app = worker_faust_app(f"bench-ceiling-{uuid.uuid4().hex[:6]}", settings, bootstrap, web_enabled=False)
     within_s = settings.ingest_batch_within_ms / 1000
 
     @app.agent(app.topic(topic), name="ceiling")

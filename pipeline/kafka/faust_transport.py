@@ -16,11 +16,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 
 class LowLatencyConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -83,3 +86,31 @@ class RiskwatchFaustApp(faust.App):
 
     def _new_transport(self) -> LowLatencyTransport:
         return LowLatencyTransport(self.conf.broker_consumer, self)
+
+
+def worker_faust_app(
+    app_id: str, settings: Settings, bootstrap_servers: str, **options: Any
+) -> RiskwatchFaustApp:
+    """A :class:`RiskwatchFaustApp` with the worker's broker, consumer and storage settings;
+    ``options`` add to them (the worker's topics, producer and web server).
+
+    The worker and ``riskwatch bench pipeline``'s Faust ceiling
+    (:mod:`pipeline.benchmarks.faust_ceiling`) are built by it, so the ceiling measures the
+    consumer the worker has."""
+    app = RiskwatchFaustApp(
+        app_id,
+        broker=[f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")],
+        broker_credentials=settings.kafka.faust_credentials(),
+        store="memory://",
+        value_serializer="raw",
+        key_serializer="raw",
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
+        datadir=str(settings.data_dir),
+        **options,
+    )
+    app.riskwatch_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
+    return app

@@ -31,7 +31,7 @@ from pipeline.ingress.http_ingest import HttpIngest
 from pipeline.ingress.ingest_view import install_ingest
 from pipeline.kafka.broker_link import CHECK_INTERVAL_S, cluster_reachable, producer_client
 from pipeline.kafka.consumer_lag import PartitionProgress
-from pipeline.kafka.faust_transport import RiskwatchFaustApp
+from pipeline.kafka.faust_transport import RiskwatchFaustApp, worker_faust_app
 from pipeline.kafka.state_producer import StateProducer
 from pipeline.kafka.state_store import read_logs
 from pipeline.kafka.topic_follower import follow_topic
@@ -61,28 +61,18 @@ def revision_bytes(warning: RiskWarning, number: int) -> bytes:
 
 def create_app(settings: Settings, bootstrap_servers: str) -> RiskwatchFaustApp:
     """Build the worker's Faust app for ``bootstrap_servers``."""
-    app = RiskwatchFaustApp(
+    app = worker_faust_app(
         settings.app_id,
-        broker=[f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")],
-        broker_credentials=settings.kafka.faust_credentials(),
-        store="memory://",
-        value_serializer="raw",
-        key_serializer="raw",
+        settings,
+        bootstrap_servers,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
-        topic_disable_leader=True,
         producer_max_request_size=settings.max_record_bytes,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.heartbeat_interval_s,
-        broker_commit_interval=settings.commit_interval_s,
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        datadir=str(settings.data_dir),
     )
-    app.riskwatch_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
     names = TopicNames.from_settings(settings)
     metrics = PipelineMetrics()
     detectors = detector_for(settings)
